@@ -1,0 +1,94 @@
+"""Argument helpers shared by the `xner` subcommands (aligner/method options, extra text)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from core.aligners.base import Aligner, TokenPair, get_aligner
+from core.errors import ConfigError
+from core.formats import read_parallel
+from core.projection.base import Projector, get_projector
+from core.tokenize import ISO3_TO_ISO1, Tokenizer
+
+KNOWN_LANGS = set(ISO3_TO_ISO1) | set(ISO3_TO_ISO1.values())
+
+
+def parse_params(items: Sequence[str] | None) -> dict:
+    """`key=value` strings -> dict; values parsed as JSON when they can be (numbers, booleans)."""
+    params: dict = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"expected KEY=VALUE, got {item!r}")
+        try:
+            params[key.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key.replace("-", "_")] = value
+    return params
+
+
+def add_aligner_args(parser: argparse.ArgumentParser, default: str = "eflomal") -> None:
+    group = parser.add_argument_group("alignment")
+    group.add_argument("--aligner", default=default, help=f"aligner backend (default {default})")
+    group.add_argument(
+        "--aligner-param",
+        action="append",
+        metavar="KEY=VALUE",
+        help="aligner option, repeatable (e.g. symmetrization=intersection, model=FOLDER)",
+    )
+    group.add_argument(
+        "--extra-parallel",
+        nargs=2,
+        action="append",
+        metavar=("SOURCE.txt", "TARGET.txt"),
+        default=[],
+        help="raw parallel text (one sentence per line, source side first), tokenised by xner "
+        "and added to the aligner's training corpus; repeatable",
+    )
+
+
+def add_method_args(parser: argparse.ArgumentParser, default: str = "heuristic") -> None:
+    group = parser.add_argument_group("projection")
+    group.add_argument("--method", default=default, help=f"projection method (default {default})")
+    group.add_argument(
+        "--method-param",
+        action="append",
+        metavar="KEY=VALUE",
+        help="projection option, repeatable (e.g. min_ratio=0.8, max_length=10)",
+    )
+
+
+def build_aligner(args: argparse.Namespace) -> Aligner:
+    return get_aligner(args.aligner, **parse_params(args.aligner_param))
+
+
+def build_projector(args: argparse.Namespace) -> Projector:
+    return get_projector(args.method, **parse_params(args.method_param))
+
+
+def guess_lang(path: str | Path, default: str = "xx") -> str:
+    """A language code from a file name such as de.test.conll02 or eng.dev (else `default`)."""
+    for part in re.split(r"[._\-/]", Path(path).name):
+        if part.lower() in KNOWN_LANGS:
+            return part.lower()
+    return default
+
+
+def read_extra_parallel(
+    path_pairs: Sequence[Sequence[str]], source_lang: str, target_lang: str
+) -> list[TokenPair]:
+    """Tokenise raw parallel files (checked for equal length) for an aligner's training corpus."""
+    source_tok, target_tok = Tokenizer(source_lang), Tokenizer(target_lang)
+    extra: list[TokenPair] = []
+    for source_path, target_path in path_pairs:
+        for source, target in read_parallel(source_path, target_path):
+            extra.append((source_tok(source), target_tok(target)))
+    return extra
+
+
+def print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=None, sort_keys=True))
