@@ -91,7 +91,7 @@ class SpacyLabeler(Labeler):
     def label(self, token_lists: Sequence[Sequence[str]]) -> list[list[str]]:
         from spacy.tokens import Doc
 
-        docs = (Doc(self.nlp.vocab, words=list(t) or [""]) for t in token_lists)
+        docs = (Doc(self.nlp.vocab, words=list(t) or ["."]) for t in token_lists)
         out = []
         for tokens, doc in zip(token_lists, self.nlp.pipe(docs, batch_size=self.batch_size)):
             if not tokens:

@@ -1,0 +1,108 @@
+"""Projection methods on hand-made alignments, including a case where the ILP beats greedy."""
+
+import pytest
+
+from core.projection import get_projector
+from core.projection.candidates import dice_matches, solve_greedy, solve_ilp
+from core.types import Alignment, Span
+
+
+def project(name, spans, source, target, links, **params):
+    return get_projector(name, **params).project(
+        spans, source.split(), target.split(), Alignment.from_links(links)
+    )
+
+
+@pytest.mark.parametrize("method", ["heuristic", "candidates-greedy", "candidates-ilp"])
+def test_reordered_entities(method):
+    out = project(method, [Span(0, 2, "PER"), Span(3, 4, "LOC")], "John Smith in Paris",
+                  "Paris , John Smith", [(0, 2), (1, 3), (3, 0)])
+    assert [(p.span, p.source) for p in out] == [
+        (Span(0, 1, "LOC"), Span(3, 4, "LOC")),
+        (Span(2, 4, "PER"), Span(0, 2, "PER")),
+    ]
+    assert all(p.method == method and p.links for p in out)
+
+
+def test_heuristic_bridges_one_unaligned_word_but_not_two():
+    spans = [Span(0, 3, "ORG")]
+    near = project("heuristic", spans, "Bank of England", "Banco de la Inglaterra", [(0, 0), (2, 2), (2, 3)])
+    assert [p.span for p in near] == [Span(0, 4, "ORG")]
+    far = project("heuristic", spans, "Bank of England", "Banco x y Inglaterra", [(0, 0), (2, 3)])
+    # two separate one-word ranges, each 1/3 of the entity: below the 0.8 length ratio
+    assert far == []
+
+
+def test_heuristic_length_ratio_threshold():
+    spans = [Span(0, 4, "ORG")]
+    out = project("heuristic", spans, "a b c d", "w x y z", [(0, 0), (1, 1), (2, 2)])
+    assert [p.span for p in out] == []  # 3/4 = 0.75 is not > 0.8
+    out = project("heuristic", spans, "a b c d", "w x y z", [(0, 0), (1, 1), (2, 2)], min_ratio=0.7)
+    assert [p.span for p in out] == [Span(0, 3, "ORG")]
+
+
+def test_heuristic_collision_keeps_longest():
+    spans = [Span(0, 1, "PER"), Span(2, 4, "ORG")]
+    out = project("heuristic", spans, "Smith of Acme Corp", "x y z", [(0, 1), (2, 1), (3, 2)])
+    assert [(p.span, p.source.label) for p in out] == [(Span(1, 3, "ORG"), "ORG")]
+
+
+def test_candidates_skip_exclamation_and_question_marks():
+    out = project("candidates-greedy", [Span(0, 2, "ORG")], "Acme Corp", "Acme ! Corp",
+                  [(0, 0), (1, 2)])
+    assert [p.span for p in out] in ([Span(0, 1, "ORG")], [Span(2, 3, "ORG")])
+
+
+def test_dice_score():
+    [m] = [m for m in dice_matches([Span(0, 2, "PER")], ["a", "b", "c"], Alignment.from_links([(0, 0), (1, 1)]),
+                                    None) if (m.start, m.end) == (0, 2)]
+    assert m.score == pytest.approx(2 * 2 / (2 + 2))
+
+
+def test_exact_ilp_beats_greedy():
+    # Entity A aligns to t0 and t1, entity B only to t0. Greedy takes A -> [t0 t1] (Dice 4/3)
+    # and leaves B with nothing; the optimum is A -> t1, B -> t0 (1 + 1 = 2).
+    spans = [Span(0, 1, "PER"), Span(1, 2, "LOC")]
+    links = [(0, 0), (0, 1), (1, 0)]
+    greedy = project("candidates-greedy", spans, "A B", "t0 t1", links)
+    exact = project("candidates-ilp", spans, "A B", "t0 t1", links)
+    assert [p.span for p in greedy] == [Span(0, 2, "PER")]
+    assert sorted(p.span for p in exact) == [Span(0, 1, "LOC"), Span(1, 2, "PER")]
+    assert sum(p.score for p in exact) > sum(p.score for p in greedy)
+
+
+def test_ilp_never_worse_than_greedy_on_random_cases():
+    import random
+
+    rng = random.Random(0)
+    for _ in range(200):
+        n_src, n_tgt = rng.randint(1, 8), rng.randint(1, 8)
+        spans = []
+        pos = 0
+        while pos < n_src:
+            length = rng.randint(1, 3)
+            if rng.random() < 0.5 and pos + length <= n_src:
+                spans.append(Span(pos, pos + length, "X"))
+            pos += length
+        links = {(rng.randrange(n_src), rng.randrange(n_tgt)) for _ in range(rng.randint(0, 10))}
+        matches = dice_matches(spans, ["w"] * n_tgt, Alignment.from_links(links), None)
+        greedy, exact = solve_greedy(matches), solve_ilp(matches)
+        assert sum(m.score for m in exact) >= sum(m.score for m in greedy) - 1e-9
+        for chosen in (greedy, exact):
+            assert len({m.entity for m in chosen}) == len(chosen)
+            taken = sorted((m.start, m.end) for m in chosen)
+            assert all(a[1] <= b[0] for a, b in zip(taken, taken[1:]))
+
+
+def test_ner_candidates_restrict_the_choice():
+    projector = get_projector("candidates-greedy", use_ner_candidates=True)
+    out = projector.project([Span(0, 1, "PER")], ["Ana"], ["a", "Ana", "b"],
+                            Alignment.from_links([(0, 0), (0, 1)]), candidates=[Span(1, 2, "PER")])
+    assert [p.span for p in out] == [Span(1, 2, "PER")]
+
+
+def test_unknown_method_lists_known_ones():
+    from core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="known: candidates-greedy, candidates-ilp, heuristic"):
+        get_projector("magic")
