@@ -140,7 +140,7 @@ def test_real_files_read(shared_data):
     masakha = read_conll(data_file("masakhaner2", "yor", "dev.txt"))
     assert len(masakha) == 983
     wikiann = read_conll(data_file("wikiann_rahimi", "pt", "dev.txt"))
-    assert len(wikiann) == 10000 and not any(":" == t[2:3] for s in wikiann[:50] for t in s.tokens)
+    assert len(wikiann) == 10000 and not any(t[2:3] == ":" for s in wikiann[:50] for t in s.tokens)
     conll = read_conll(data_file("conll2003_en", "dev.txt"))
     assert len(conll) == 3250
     europarl = read_conll(data_file("europarl_ner", "de.test.conll02"))

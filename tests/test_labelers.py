@@ -44,7 +44,7 @@ def test_transformers_labeler_on_local_random_model(tmp_path):
     labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
     config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                         intermediate_size=64, num_labels=len(labels),
-                        id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+                        id2label=dict(enumerate(labels)), label2id={name: i for i, name in enumerate(labels)})
     BertForTokenClassification(config).save_pretrained(tmp_path)
     AutoTokenizer.from_pretrained(folder).save_pretrained(tmp_path)
     labeler = get_labeler("transformers", model=str(tmp_path), types=None)

@@ -1,7 +1,7 @@
+import pytest
+
 from core.tags import map_tags, repair_iob2, spans_to_tags, tags_to_spans
 from core.types import Span
-
-import pytest
 
 
 def test_tags_spans_round_trip():
