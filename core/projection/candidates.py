@@ -31,7 +31,6 @@ class Match:
     start: int
     end: int
     score: float
-    links: tuple[tuple[int, int], ...]
 
 
 def dice_matches(
@@ -44,36 +43,51 @@ def dice_matches(
     min_score: float = 0.0,
 ) -> list[Match]:
     """All (entity, candidate) pairs with a positive Dice score."""
+    n_target = len(target_tokens)
     by_source: dict[int, list[int]] = {}
     for i, j in alignment.links:
-        if j < len(target_tokens):
+        if j < n_target:
             by_source.setdefault(i, []).append(j)
     weight = alignment.scores
     blocked = [k for k, tok in enumerate(target_tokens) if tok in skip_tokens]
     matches: list[Match] = []
     for e, entity in enumerate(source_spans):
-        links = [(i, j) for i in entity.indices() for j in by_source.get(i, ())]
-        if not links:
+        # weighted link count per target position, for this entity
+        mass: dict[int, float] = {}
+        for i in entity.indices():
+            for j in by_source.get(i, ()):
+                mass[j] = mass.get(j, 0.0) + (weight.get((i, j), 1.0) if weight else 1.0)
+        if not mass:
             continue
+        ends = sorted(mass)
         if candidates is None:
-            ends = sorted({j for _, j in links})
-            spans = [
-                (a, b + 1)
-                for x, a in enumerate(ends)
-                for b in ends[x:]
-                if b + 1 - a <= max_length and not any(a <= k <= b for k in blocked)
-            ]
+            spans = []
+            for x, a in enumerate(ends):
+                for b in ends[x:]:
+                    if b + 1 - a > max_length:
+                        break
+                    if not blocked or not any(a <= k <= b for k in blocked):
+                        spans.append((a, b + 1))
         else:
             spans = [(c.start, c.end) for c in candidates]
         for a, b in spans:
-            inside = tuple(link for link in links if a <= link[1] < b)
-            if not inside:
-                continue
-            count = sum(weight.get(link, 1.0) for link in inside) if weight else len(inside)
-            score = 2.0 * count / (len(entity) + (b - a))
-            if score > min_score:
-                matches.append(Match(e, a, b, score, inside))
+            count = sum(m for j, m in mass.items() if a <= j < b)
+            if count:
+                score = 2.0 * count / (len(entity) + (b - a))
+                if score > min_score:
+                    matches.append(Match(e, a, b, score))
     return matches
+
+
+def match_links(match: Match, entity: Span, alignment: Alignment) -> tuple[tuple[int, int], ...]:
+    """The links between the entity and the chosen candidate (the projection's provenance)."""
+    return tuple(
+        sorted(
+            (i, j)
+            for i, j in alignment.links
+            if entity.start <= i < entity.end and match.start <= j < match.end
+        )
+    )
 
 
 def solve_greedy(matches: Sequence[Match]) -> list[Match]:
@@ -90,6 +104,18 @@ def solve_greedy(matches: Sequence[Match]) -> list[Match]:
     return chosen
 
 
+def _entities_compete(matches: Sequence[Match]) -> bool:
+    """Whether candidates of two different entities overlap (else the problem separates)."""
+    ordered = sorted(matches, key=lambda m: m.start)
+    for x, m in enumerate(ordered):
+        for other in ordered[x + 1 :]:
+            if other.start >= m.end:
+                break
+            if other.entity != m.entity:
+                return True
+    return False
+
+
 def solve_ilp(matches: Sequence[Match]) -> list[Match]:
     """Maximise the total score: each entity at most once, overlapping candidates exclusive.
 
@@ -98,8 +124,8 @@ def solve_ilp(matches: Sequence[Match]) -> list[Match]:
     """
     if not matches:
         return []
-    if len(matches) == 1:
-        return list(matches)
+    if not _entities_compete(matches):
+        return solve_greedy(matches)  # each entity takes its best candidate: optimal already
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     entities = sorted({m.entity for m in matches})
@@ -170,11 +196,9 @@ class CandidateProjector(Projector):
         out = []
         for m in self.solve(matches):
             entity = source_spans[m.entity]
-            out.append(
-                ProjectedSpan(
-                    Span(m.start, m.end, entity.label), entity, self.name, m.score, m.links
-                )
-            )
+            links = match_links(m, entity, alignment)
+            span = Span(m.start, m.end, entity.label)
+            out.append(ProjectedSpan(span, entity, self.name, m.score, links))
         return sorted(out, key=lambda p: p.span.start)
 
 
