@@ -1,0 +1,316 @@
+"""Projects in the app's data folder: projected sentence pairs in one or more views, plus corrections.
+
+Layout under the data home (XNER_HOME, default ./xner_data):
+
+    projects/<name>/meta.json          title, languages, the views, how it was built
+    projects/<name>/views/<key>.jsonl  one projection file per (aligner, method) view
+    projects/<name>/corrections.sqlite the human corrections (core.corrections)
+    projects/<name>/uploads/           uploaded source files (sanitised names)
+    projects/<name>/exports/           corrected CoNLL written for download or training
+
+A project is built in a temporary folder and renamed into place, and meta.json is written last,
+so a crash never leaves a half-built project that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from core.aligners.base import Aligner, TokenPair
+from core.corrections import CorrectionStore, corrected_sentences
+from core.errors import InputError
+from core.formats import (
+    PathLike,
+    atomic_write,
+    read_projections_jsonl,
+    write_conll,
+    write_projections_jsonl,
+)
+from core.types import Projection, Sentence
+from core.uploads import safe_filename, safe_project_name
+
+DEFAULT_HOME = "xner_data"
+DEFAULT_METHODS = ("heuristic", "candidates-greedy", "candidates-ilp")
+
+Progress = Callable[[str, float], None]  # (message, fraction done)
+
+
+def data_home() -> Path:
+    """The app's data folder: $XNER_HOME, else ./xner_data."""
+    return Path(os.environ.get("XNER_HOME") or DEFAULT_HOME).resolve()
+
+
+def projects_dir(home: PathLike | None = None) -> Path:
+    return Path(home or data_home()) / "projects"
+
+
+def view_key(aligner: str, method: str) -> str:
+    return f"{method} · {aligner}" if aligner else method
+
+
+@dataclass
+class View:
+    key: str
+    method: str
+    aligner: str
+    file: str
+
+
+@lru_cache(maxsize=16)
+def _read_view(path: str, mtime: float) -> tuple[Projection, ...]:
+    # Keyed by modification time: a rebuilt view is re-read, an unchanged one comes from memory.
+    return tuple(read_projections_jsonl(path))
+
+
+class Project:
+    def __init__(self, path: PathLike):
+        self.path = Path(path)
+        meta_path = self.path / "meta.json"
+        if not meta_path.is_file():
+            raise InputError("not a project folder (no meta.json)", self.path)
+        self.meta: dict = json.loads(meta_path.read_text(encoding="utf-8"))
+        self.views = [View(**v) for v in self.meta["views"]]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def title(self) -> str:
+        return self.meta.get("title") or self.name
+
+    @property
+    def view_keys(self) -> list[str]:
+        return [v.key for v in self.views]
+
+    def view(self, key: str) -> View:
+        for v in self.views:
+            if v.key == key:
+                return v
+        raise KeyError(f"project {self.name} has no view {key!r}; views: {self.view_keys}")
+
+    def projections(self, key: str) -> list[Projection]:
+        path = self.path / "views" / self.view(key).file
+        return list(_read_view(str(path), path.stat().st_mtime))
+
+    def sentence_ids(self) -> list[str]:
+        return [p.pair.id for p in self.projections(self.views[0].key)]
+
+    @property
+    def corrections(self) -> CorrectionStore:
+        return CorrectionStore(self.path / "corrections.sqlite")
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.path / "uploads"
+
+    def corrected(self, key: str, only_corrected: bool = False) -> list[Sentence]:
+        return corrected_sentences(
+            self.projections(key), self.corrections.all_current(), only_corrected
+        )
+
+    def export_conll(
+        self, key: str, path: PathLike | None = None, only_corrected: bool = False
+    ) -> Path:
+        """Write the corrected target data (corrections over view `key`) as CoNLL, atomically."""
+        out = Path(path) if path else self.path / "exports" / f"{self.name}.corrected.conll"
+        write_conll(out, self.corrected(key, only_corrected))
+        return out
+
+
+def list_projects(home: PathLike | None = None) -> list[Project]:
+    root = projects_dir(home)
+    if not root.is_dir():
+        return []
+    out = []
+    for folder in sorted(root.iterdir()):
+        if (folder / "meta.json").is_file():
+            try:
+                out.append(Project(folder))
+            except (InputError, json.JSONDecodeError, KeyError, TypeError):
+                continue  # a damaged project is skipped, not fatal to the app
+    return out
+
+
+def get_project(name: str, home: PathLike | None = None) -> Project:
+    return Project(projects_dir(home) / safe_project_name(name))
+
+
+def training_data(project: Project, key: str, path: PathLike) -> Path:
+    """The corrected CoNLL for a training run: point the training config's train file here."""
+    return project.export_conll(key, path)
+
+
+# ---------------------------------------------------------------------- building
+
+
+def _write_project(
+    home: PathLike | None,
+    name: str,
+    views: dict[tuple[str, str], list[Projection]],
+    meta: dict,
+    overwrite: bool,
+) -> Project:
+    root = projects_dir(home)
+    root.mkdir(parents=True, exist_ok=True)
+    name = safe_project_name(name)
+    final = root / name
+    if final.exists() and not overwrite:
+        raise InputError(f"a project named {name!r} exists already; choose another name")
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+    try:
+        (staging / "views").mkdir()
+        entries = []
+        for (aligner, method), projections in views.items():
+            key = view_key(aligner, method)
+            file = safe_filename(f"{method}.{aligner or 'given'}") + ".jsonl"
+            write_projections_jsonl(staging / "views" / file, projections)
+            entries.append({"key": key, "method": method, "aligner": aligner, "file": file})
+        meta = dict(meta, name=name, views=entries, created=time.strftime("%Y-%m-%d %H:%M:%S"))
+        with atomic_write(staging / "meta.json") as handle:
+            json.dump(meta, handle, ensure_ascii=False, indent=1)
+        if final.exists():
+            # Keep the corrections of a rebuilt project: they are keyed by sentence id.
+            old_db = final / "corrections.sqlite"
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(str(old_db) + suffix)
+                if src.exists():
+                    shutil.copy2(src, Path(str(staging / "corrections.sqlite") + suffix))
+            trash = root / f".{name}.old.{os.getpid()}"
+            final.rename(trash)
+            staging.rename(final)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Project(final)
+
+
+def build_project(
+    name: str,
+    sources: Sequence[Sentence],
+    targets: Sequence[Sentence],
+    *,
+    aligners: dict[str, Aligner],
+    methods: Sequence[str] = DEFAULT_METHODS,
+    extra: Sequence[TokenPair] = (),
+    meta: dict | None = None,
+    home: PathLike | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> Project:
+    """Align the pairs with every aligner, project with every method, save as a project."""
+    from core.pipeline import align_pairs, make_pairs, project_pairs
+    from core.projection.base import get_projector
+
+    report = progress or (lambda message, fraction: None)
+    started = time.perf_counter()
+    views: dict[tuple[str, str], list[Projection]] = {}
+    steps = len(aligners) * (1 + len(methods))
+    done = 0
+    for aligner_name, aligner in aligners.items():
+        report(f"aligning {len(sources)} pairs with {aligner_name}", done / steps)
+        pairs = align_pairs(make_pairs(sources, targets), aligner, extra)
+        done += 1
+        for method in methods:
+            report(f"projecting with {method}", done / steps)
+            views[(aligner_name, method)] = project_pairs(pairs, get_projector(method))
+            done += 1
+    report("saving", 1.0)
+    info = dict(meta or {})
+    info.update(
+        sentences=len(sources),
+        source_entities=sum(len(s.spans) for s in sources),
+        built_seconds=round(time.perf_counter() - started, 2),
+        extra_pairs=len(extra),
+    )
+    return _write_project(home, name, views, info, overwrite)
+
+
+def import_projections(
+    name: str,
+    views: dict[str, list[Projection]],
+    meta: dict | None = None,
+    home: PathLike | None = None,
+    overwrite: bool = False,
+) -> Project:
+    """A project from projection JSONL made elsewhere (e.g. `xner project --output-jsonl`)."""
+    return _write_project(home, name, {("", k): v for k, v in views.items()}, meta or {}, overwrite)
+
+
+def default_aligners(names: Sequence[str] = ("eflomal",)) -> dict[str, Aligner]:
+    from core.aligners.base import get_aligner
+
+    return {name: get_aligner(name) for name in names}
+
+
+def project_from_files(
+    name: str,
+    paths: Sequence[PathLike],
+    *,
+    source_lang: str = "en",
+    target_lang: str = "xx",
+    aligners: dict[str, Aligner] | None = None,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    labeler: str = "spacy",
+    home: PathLike | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> Project:
+    """A project from user files or a dataset folder (see core.uploads.find_inputs)."""
+    from core.uploads import (
+        check_parallel,
+        find_inputs,
+        read_conll_checked,
+        read_projection_files,
+        read_target,
+        read_tsv_pairs,
+    )
+
+    inputs = find_inputs(paths)
+    meta = {"title": name, "source_lang": source_lang, "target_lang": target_lang}
+    if inputs.kind == "projections":
+        meta["inputs"] = [p.name for p in inputs.projections]
+        views = read_projection_files(inputs.projections)
+        return import_projections(name, views, meta, home, overwrite)
+    if inputs.kind == "tsv":
+        from core.labelers import get_labeler
+        from core.tokenize import Tokenizer
+
+        pairs = read_tsv_pairs(inputs.tsv)
+        src_tok, tgt_tok = Tokenizer(source_lang), Tokenizer(target_lang)
+        raw = [Sentence(src_tok(s), None, str(n), source_lang) for n, (s, _) in enumerate(pairs)]
+        if progress:
+            progress(f"labelling {len(raw)} source sentences with {labeler}", 0.0)
+        sources = get_labeler(labeler).label_sentences(raw)
+        targets = [
+            Sentence(tgt_tok(t), None, str(n), target_lang) for n, (_, t) in enumerate(pairs)
+        ]
+        meta["inputs"] = [inputs.tsv.name]
+        meta["labeler"] = labeler
+    else:
+        sources = read_conll_checked(inputs.source, source_lang)
+        targets = read_target(inputs.target, target_lang)
+        check_parallel(sources, targets, inputs)
+        meta["inputs"] = [inputs.source.name, inputs.target.name]
+    return build_project(
+        name,
+        sources,
+        targets,
+        aligners=aligners if aligners is not None else default_aligners(),
+        methods=methods,
+        meta=meta,
+        home=home,
+        overwrite=overwrite,
+        progress=progress,
+    )

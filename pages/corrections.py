@@ -1,0 +1,103 @@
+"""Corrections: the history of every change, undo, and export of the corrected data (CoNLL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app.state import project_picker, user_name
+from core.corrections import ConflictError
+from core.formats import format_conll
+from core.workspace import training_data
+
+project = project_picker()
+st.title("Corrections & export")
+if project is None:
+    st.info("No project yet: load data on the *Load data* page.")
+    st.stop()
+
+store = project.corrections
+history = store.history()
+corrected = store.corrected_ids()
+c1, c2, c3 = st.columns(3)
+c1.metric("Corrected sentences", len(corrected))
+c2.metric("Edits recorded", len(history))
+c3.metric("Sentences in project", len(project.sentence_ids()))
+
+st.subheader("History")
+if not history:
+    st.info("No corrections yet: select target tokens on the Explorer page and set a label.")
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "#": [e.id for e in history],
+                "sentence": [e.sentence_id for e in history],
+                "version": [e.version for e in history],
+                "change": [e.describe() for e in history],
+                "who": [e.user for e in history],
+                "when (UTC)": [e.at for e in history],
+                "over projection": [e.method for e in history],
+                "before": [" ".join(e.before) for e in history],
+                "after": [" ".join(e.after) for e in history],
+                "undone": [e.undone for e in history],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(history), 320),
+    )
+    undo_ids = sorted(corrected, key=lambda s: (len(s), s))
+    if undo_ids:
+        col, button = st.columns([3, 1], vertical_alignment="bottom")
+        target = col.selectbox("Undo the last change of sentence", undo_ids, key="undo_sentence")
+        if button.button("Undo", key="undo_button"):
+            try:
+                edit = store.undo(target, user=user_name())
+            except ConflictError as exc:
+                st.error(str(exc))
+            else:
+                st.success(
+                    f"Undone edit #{edit.undoes} of sentence {target}."
+                    if edit
+                    else "Nothing to undo."
+                )
+                st.rerun()
+
+st.subheader("Export corrected data")
+key = st.selectbox(
+    "Labels of uncorrected sentences come from", project.view_keys, key="export_view"
+)
+only = st.checkbox("Only sentences with corrections", key="export_only")
+sentences = project.corrected(key, only_corrected=only)
+st.caption(
+    f"{len(sentences)} sentences · corrections override the {key} projection · format TOKEN TAG"
+)
+st.download_button(
+    "Download CoNLL",
+    format_conll(sentences),
+    file_name=f"{project.name}.corrected.conll",
+    mime="text/plain",
+    key="download",
+)
+if st.button("Save CoNLL in the project folder", key="export_button"):
+    path = project.export_conll(key, only_corrected=only)
+    st.success(f"Written {path}")
+
+st.subheader("Use for training")
+st.caption(
+    "Writes the corrected data (all sentences) where a training configuration can point its "
+    "train file; rewrite it after further corrections."
+)
+default_path = str(project.path / "exports" / "train.corrected.conll")
+out = st.text_input("Training file path", default_path, key="train_path")
+if st.button("Write training data", key="train_button"):
+    try:
+        path = training_data(project, key, Path(out).expanduser())
+    except OSError as exc:
+        st.error(f"Could not write {out}: {exc}")
+    else:
+        st.success(f"Written {path} ({len(project.corrected(key))} sentences)")
+        st.code(f"train_file: {path}", language="yaml")

@@ -1,0 +1,99 @@
+"""Load data: upload files or name a path/folder on this machine; they become a new project."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from app.state import project_picker
+from core.errors import XnerError
+from core.projection.base import PROJECTORS, get_projector
+from core.uploads import ACCEPTED_SUFFIXES, max_upload_bytes, safe_project_name, save_upload
+from core.workspace import DEFAULT_METHODS, data_home, list_projects, project_from_files
+
+project_picker()
+st.title("Load data")
+st.markdown(
+    "Give **projection JSONL** files (from `xner project --output-jsonl`), or a **labelled source "
+    "CoNLL** plus the **target** side (`.txt`, one sentence per line, or `.conll`), or one **TSV** "
+    "of parallel text (`source<TAB>target`, the source gets labelled by spaCy's English model), "
+    "or a **folder** holding such files. The pairs are aligned with eflomal and projected offline."
+)
+
+projects = list_projects()
+if projects:
+    st.dataframe(
+        [
+            {
+                "project": p.name,
+                "title": p.title,
+                "sentences": p.meta.get("sentences", ""),
+                "languages": f"{p.meta.get('source_lang', '?')} → {p.meta.get('target_lang', '?')}",
+                "views": ", ".join(p.view_keys),
+                "created": p.meta.get("created", ""),
+            }
+            for p in projects
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+get_projector("heuristic")  # loads the projection backends so the registry lists them all
+with st.form("load"):
+    name = st.text_input("Project name", "my-data", key="new_name")
+    c1, c2 = st.columns(2)
+    source_lang = c1.text_input("Source language", "en", key="source_lang")
+    target_lang = c2.text_input("Target language", "pt", key="target_lang")
+    methods = st.multiselect(
+        "Projection methods", PROJECTORS.names(), default=list(DEFAULT_METHODS), key="methods"
+    )
+    files = st.file_uploader(
+        f"Upload files (at most {max_upload_bytes() / 1024 / 1024:.0f} MB each)",
+        type=[s.lstrip(".") for s in ACCEPTED_SUFFIXES],
+        accept_multiple_files=True,
+        key="files",
+    )
+    path = st.text_input("…or a path on this machine (file or dataset folder)", key="path")
+    overwrite = st.checkbox("Replace a project with the same name", key="overwrite")
+    submitted = st.form_submit_button("Load and project", type="primary")
+
+if submitted:
+    name = safe_project_name(name)
+    data_home().mkdir(parents=True, exist_ok=True)
+    # Uploads land in a private folder inside the data home, under sanitised names only.
+    staging = Path(tempfile.mkdtemp(prefix=".upload.", dir=data_home()))
+    try:
+        paths: list[Path] = []
+        for upload in files or []:
+            paths.append(save_upload(upload.name, upload, staging))
+        if path.strip():
+            paths.append(Path(path.strip()).expanduser())
+        if not paths:
+            raise XnerError("upload files or give a path first")
+        bar = st.progress(0.0, text="reading")
+        project = project_from_files(
+            name,
+            paths,
+            source_lang=source_lang.strip() or "en",
+            target_lang=target_lang.strip() or "xx",
+            methods=methods or list(DEFAULT_METHODS),
+            overwrite=overwrite,
+            progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message),
+        )
+        if files:  # keep the uploaded originals with the project, under their sanitised names
+            project.uploads_dir.mkdir(exist_ok=True)
+            for f in staging.iterdir():
+                shutil.copy2(f, project.uploads_dir / f.name)
+    except (XnerError, ValueError, OSError) as exc:
+        st.error(f"Could not load the data: {exc}")
+    else:
+        st.session_state["project"] = project.name
+        st.success(
+            f"Project **{project.name}** ready: {project.meta.get('sentences', '?')} sentence "
+            f"pairs, views {', '.join(project.view_keys)}. Open it in the Explorer."
+        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
