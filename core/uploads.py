@@ -102,11 +102,15 @@ def save_upload(
 
 
 def _stream_size(data: BinaryIO, read: int) -> int:
+    """The full size of an upload stream (Streamlit's UploadedFile has .size), without reading it."""
     size = getattr(data, "size", None)
     if isinstance(size, int):
         return size
     try:
-        return os.fstat(data.fileno()).st_size
+        here = data.tell()
+        end = data.seek(0, io.SEEK_END)
+        data.seek(here)
+        return end
     except (AttributeError, OSError, io.UnsupportedOperation):
         return read + 1
 

@@ -9,10 +9,17 @@ from pathlib import Path
 import streamlit as st
 
 from app.state import project_picker
+from core.aligners.base import ALIGNERS, load_backends
 from core.errors import XnerError
 from core.projection.base import PROJECTORS, get_projector
 from core.uploads import ACCEPTED_SUFFIXES, max_upload_bytes, safe_project_name, save_upload
-from core.workspace import DEFAULT_METHODS, data_home, list_projects, project_from_files
+from core.workspace import (
+    DEFAULT_METHODS,
+    data_home,
+    default_aligners,
+    list_projects,
+    project_from_files,
+)
 
 project_picker()
 st.title("Load data")
@@ -42,11 +49,21 @@ if projects:
     )
 
 get_projector("heuristic")  # loads the projection backends so the registry lists them all
+load_backends()
+aligner_names = ALIGNERS.names() or ["eflomal"]
 with st.form("load"):
     name = st.text_input("Project name", "my-data", key="new_name")
     c1, c2 = st.columns(2)
     source_lang = c1.text_input("Source language", "en", key="source_lang")
     target_lang = c2.text_input("Target language", "pt", key="target_lang")
+    aligner = st.selectbox(
+        "Aligner",
+        aligner_names,
+        index=aligner_names.index("eflomal") if "eflomal" in aligner_names else 0,
+        key="aligner",
+        help="eflomal: statistical, trains on your pairs (offline, seconds). simalign needs an "
+        "encoder model (a Hub id or local folder).",
+    )
     methods = st.multiselect(
         "Projection methods", PROJECTORS.names(), default=list(DEFAULT_METHODS), key="methods"
     )
@@ -59,6 +76,12 @@ with st.form("load"):
     path = st.text_input("…or a path on this machine (file or dataset folder)", key="path")
     overwrite = st.checkbox("Replace a project with the same name", key="overwrite")
     submitted = st.form_submit_button("Load and project", type="primary")
+
+
+
+def _is_jsonl(paths: list[Path]) -> bool:
+    return all(p.suffix.lower() == ".jsonl" for p in paths)
+
 
 if submitted:
     name = safe_project_name(name)
@@ -80,6 +103,7 @@ if submitted:
             source_lang=source_lang.strip() or "en",
             target_lang=target_lang.strip() or "xx",
             methods=methods or list(DEFAULT_METHODS),
+            aligners=None if _is_jsonl(paths) else default_aligners([aligner]),
             overwrite=overwrite,
             progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message),
         )
