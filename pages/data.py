@@ -78,7 +78,6 @@ with st.form("load"):
     submitted = st.form_submit_button("Load and project", type="primary")
 
 
-
 def _is_jsonl(paths: list[Path]) -> bool:
     return all(p.suffix.lower() == ".jsonl" for p in paths)
 

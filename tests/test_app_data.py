@@ -42,7 +42,9 @@ def test_upload_names_never_leave_the_folder(tmp_path, name):
     folder = tmp_path / "uploads"
     folder.mkdir()
     clean = safe_filename(name)
-    assert "/" not in clean and "\\" not in clean and not clean.startswith(".") and ".." not in clean
+    assert (
+        "/" not in clean and "\\" not in clean and not clean.startswith(".") and ".." not in clean
+    )
     assert inside(folder, name).parent == folder.resolve()
 
 

@@ -182,10 +182,11 @@ def test_load_data_page_reports_mismatched_pairs(home, tmp_path_factory):
 
 def test_load_data_page_builds_a_project_from_uploads(home, monkeypatch):
     import core.workspace
-
     from tests.app_support import StringAligner
 
-    monkeypatch.setattr(core.workspace, "default_aligners", lambda names=(): {"string": StringAligner()})
+    monkeypatch.setattr(
+        core.workspace, "default_aligners", lambda names=(): {"string": StringAligner()}
+    )
     at = app("data")
     at.text_input(key="new_name").set_value("../../escape")
     at.file_uploader(key="files").set_value(

@@ -25,7 +25,10 @@ PER, LOC = Span(0, 2, "PER"), Span(4, 5, "LOC")
 
 def make(spans, links=((0, 0), (1, 1), (2, 2), (3, 3), (4, 4)), sid="0", method="heuristic"):
     pair = SentencePair(
-        Sentence(SRC, SRC_TAGS, id=sid), Sentence(TGT, None, id=sid), Alignment.from_links(links), sid
+        Sentence(SRC, SRC_TAGS, id=sid),
+        Sentence(TGT, None, id=sid),
+        Alignment.from_links(links),
+        sid,
     )
     return Projection(pair, list(spans), method)
 
