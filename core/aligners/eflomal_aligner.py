@@ -1,0 +1,270 @@
+"""`eflomal`: Bayesian IBM1/HMM/fertility word alignment (Östling & Tiedemann 2016).
+
+Corpus-level: one run trains on `pairs + extra` and aligns them all in both directions; the two
+directional link sets are symmetrised (core.aligners.symmetrize) and only the alignments of
+`pairs` are returned. Runs through the eflomal package's Python API (its Cython readers/writers
+and the `align` wrapper around the bundled binary); all temporary files are removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from core.aligners.base import ALIGNERS, Aligner, TokenPair
+from core.aligners.orthographic import identical_links
+from core.aligners.symmetrize import get_symmetrizer
+from core.errors import ConfigError
+from core.types import Alignment, Link
+
+log = logging.getLogger(__name__)
+
+# eflomal writes a sentence of 0x400 tokens or more as an empty one (and stores positions as
+# 16-bit numbers), so longer sentences are truncated to this many tokens before alignment.
+MAX_LENGTH = 0x400 - 1
+
+MODELS = {1: "IBM1", 2: "HMM", 3: "HMM+fertility"}
+
+# Link scores for the candidate projection: agreement of both directions is stronger evidence.
+BOTH_DIRECTIONS_SCORE = 1.0
+ONE_DIRECTION_SCORE = 0.5
+
+
+@dataclass
+class EflomalStats:
+    """What happened to the input of the last run (for reports and tests)."""
+
+    sentences: int = 0
+    training_sentences: int = 0
+    truncated: int = 0
+    empty: int = 0
+    iterations: tuple[int, int, int] = (0, 0, 0)
+
+
+def default_iterations(n_sentences: int, model: int, rel_iterations: float) -> tuple[int, int, int]:
+    """eflomal's own schedule (iterations shrink with corpus size), scaled by rel_iterations."""
+    iters = max(2, int(round(rel_iterations * 5000 / math.sqrt(max(1, n_sentences)))))
+    iters4 = max(1, iters // 4)
+    if model == 1:
+        return (iters, 0, 0)
+    if model == 2:
+        return (max(2, iters4), iters, 0)
+    return (max(2, iters4), iters4, iters)
+
+
+def _clean(token: str) -> str:
+    # eflomal splits lines on whitespace: a token must be one non-empty run of non-space text.
+    return "".join(token.split()) or "_"
+
+
+@ALIGNERS.register("eflomal")
+class EflomalAligner(Aligner):
+    """eflomal with symmetrisation.
+
+    Parameters: `symmetrization` (see core.aligners.symmetrize), `model` (1 IBM1, 2 HMM, 3 HMM +
+    fertility), `n_iterations` (one number for the last model's sampling iterations, the earlier
+    models get a quarter, or a 3-tuple; default: eflomal's schedule times `rel_iterations`),
+    `n_samplers` (independent samplers, averaged), `null_prior`, `source/target_prefix_len`
+    (keep only the first N characters of each word: a cheap stemmer that helps small corpora)
+    or `source/target_suffix_len` (keep the last N), `lowercase`, `identical_links` (also link
+    case-insensitively identical words, e.g. names, with at least 2 characters), `link_scores`
+    (1.0 for links found in both directions, 0.5 for the others), `max_length` (longer sentences
+    are truncated, counted in `stats.truncated`).
+    """
+
+    name = "eflomal"
+
+    def __init__(
+        self,
+        symmetrization: str = "grow-diag-final-and",
+        model: int = 3,
+        n_iterations: int | Sequence[int] | None = None,
+        rel_iterations: float = 1.0,
+        n_samplers: int = 3,
+        null_prior: float = 0.2,
+        source_prefix_len: int = 0,
+        source_suffix_len: int = 0,
+        target_prefix_len: int = 0,
+        target_suffix_len: int = 0,
+        lowercase: bool = True,
+        identical_links: bool = False,
+        link_scores: bool = True,
+        max_length: int = MAX_LENGTH,
+        quiet: bool = True,
+    ):
+        self.symmetrization = symmetrization
+        self._symmetrize = get_symmetrizer(symmetrization)
+        if model not in MODELS:
+            raise ConfigError(
+                f"eflomal model must be 1 (IBM1), 2 (HMM) or 3 (fertility), not {model!r}"
+            )
+        self.model = int(model)
+        self.n_iterations = self._iterations(n_iterations)
+        if rel_iterations <= 0:
+            raise ConfigError(f"rel_iterations must be positive, not {rel_iterations!r}")
+        self.rel_iterations = float(rel_iterations)
+        if int(n_samplers) < 1:
+            raise ConfigError(f"n_samplers must be at least 1, not {n_samplers!r}")
+        self.n_samplers = int(n_samplers)
+        if null_prior < 0:
+            raise ConfigError(f"null_prior must not be negative, not {null_prior!r}")
+        self.null_prior = float(null_prior)
+        for side, prefix, suffix in (
+            ("source", source_prefix_len, source_suffix_len),
+            ("target", target_prefix_len, target_suffix_len),
+        ):
+            if prefix < 0 or suffix < 0:
+                raise ConfigError(f"{side} prefix/suffix lengths must not be negative")
+            if prefix and suffix:
+                # eflomal's reader applies only the prefix when both are set: refuse, not ignore.
+                raise ConfigError(f"set either {side}_prefix_len or {side}_suffix_len, not both")
+        self.source_prefix_len, self.source_suffix_len = (
+            int(source_prefix_len),
+            int(source_suffix_len),
+        )
+        self.target_prefix_len, self.target_suffix_len = (
+            int(target_prefix_len),
+            int(target_suffix_len),
+        )
+        self.lowercase = bool(lowercase)
+        self.identical_links = bool(identical_links)
+        self.link_scores = bool(link_scores)
+        if not 1 <= int(max_length) <= MAX_LENGTH:
+            raise ConfigError(f"max_length must be between 1 and {MAX_LENGTH}, not {max_length!r}")
+        self.max_length = int(max_length)
+        self.quiet = bool(quiet)
+        self.stats = EflomalStats()
+
+    def _iterations(self, value: int | Sequence[int] | None) -> tuple[int, int, int] | None:
+        if value is None:
+            return None
+        if isinstance(value, int | float):
+            last = int(value)
+            if last < 1:
+                raise ConfigError(f"n_iterations must be at least 1, not {value!r}")
+            return (max(1, last // 4), max(1, last // 4), last)
+        values = tuple(int(v) for v in value)
+        if len(values) != 3 or min(values) < 0:
+            raise ConfigError(
+                f"n_iterations must be a number or 3 non-negative numbers, not {value!r}"
+            )
+        return values  # type: ignore[return-value]
+
+    def iterations_for(self, n_sentences: int) -> tuple[int, int, int]:
+        if self.n_iterations is not None:
+            return self.n_iterations
+        return default_iterations(n_sentences, self.model, self.rel_iterations)
+
+    # ------------------------------------------------------------------ alignment
+
+    def align(
+        self, pairs: Sequence[TokenPair], extra: Sequence[TokenPair] = (), progress: bool = False
+    ) -> list[Alignment]:
+        import eflomal.cython as backend  # imported here so the registry works without eflomal
+
+        stats = EflomalStats(sentences=len(pairs), training_sentences=len(pairs) + len(extra))
+        self.stats = stats
+        if not pairs:
+            return []
+        corpus = list(pairs) + list(extra)
+        with tqdm(total=3, desc="eflomal", unit="step", disable=not progress) as bar:
+            bar.set_postfix_str("prepare")
+            source_lines, target_lines = [], []
+            for source, target in corpus:
+                if len(source) > self.max_length or len(target) > self.max_length:
+                    stats.truncated += 1
+                if not source or not target:
+                    stats.empty += 1
+                source_lines.append(" ".join(_clean(t) for t in source[: self.max_length]))
+                target_lines.append(" ".join(_clean(t) for t in target[: self.max_length]))
+            if stats.truncated:
+                log.warning(
+                    "eflomal: %d sentence pairs longer than %d tokens were truncated",
+                    stats.truncated,
+                    self.max_length,
+                )
+            stats.iterations = self.iterations_for(len(corpus))
+            with tempfile.TemporaryDirectory(prefix="xner-eflomal-") as tmp:
+                folder = Path(tmp)
+                for name, lines, prefix, suffix in (
+                    ("source", source_lines, self.source_prefix_len, self.source_suffix_len),
+                    ("target", target_lines, self.target_prefix_len, self.target_suffix_len),
+                ):
+                    sentences, index = backend.read_text(lines, self.lowercase, prefix, suffix)
+                    with open(folder / name, "wb") as handle:
+                        backend.write_text(handle, tuple(sentences), len(index))
+                bar.update()
+                bar.set_postfix_str(f"align {MODELS[self.model]} {stats.iterations}")
+                forward_path, reverse_path = folder / "forward", folder / "reverse"
+                try:
+                    backend.align(
+                        str(folder / "source"),
+                        str(folder / "target"),
+                        links_filename_fwd=str(forward_path),
+                        links_filename_rev=str(reverse_path),
+                        model=self.model,
+                        n_iterations=stats.iterations,
+                        n_samplers=self.n_samplers,
+                        quiet=self.quiet,
+                        null_prior=self.null_prior,
+                    )
+                except SystemExit:  # the wrapper exits when it cannot find the eflomal binary
+                    raise ConfigError(
+                        "the eflomal binary was not found (reinstall eflomal)"
+                    ) from None
+                forward = _read_links(forward_path, len(pairs))
+                reverse = _read_links(reverse_path, len(pairs))
+            bar.update()
+            bar.set_postfix_str(self.symmetrization)
+            alignments = [
+                self._combine(fwd, rev, source, target)
+                for fwd, rev, (source, target) in zip(forward, reverse, pairs)
+            ]
+            bar.update()
+        return alignments
+
+    def _combine(
+        self, forward: list[Link], reverse: list[Link], source: Sequence[str], target: Sequence[str]
+    ) -> Alignment:
+        links = self._symmetrize(forward, reverse)
+        identical: set[Link] = set()
+        if self.identical_links:
+            identical = identical_links(source, target)
+            links = links | identical
+        if not self.link_scores:
+            return Alignment(links)
+        both = (set(forward) & set(reverse)) | identical
+        scores = {
+            link: BOTH_DIRECTIONS_SCORE if link in both else ONE_DIRECTION_SCORE for link in links
+        }
+        return Alignment(links, scores)
+
+
+def _read_links(path: Path, n_pairs: int) -> list[list[Link]]:
+    """The first n_pairs lines of an eflomal links file (0-based `i-j`, source-target order)."""
+    try:
+        text = path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"eflomal produced no output ({path.name} links): the binary failed"
+        ) from None
+    lines = text.split("\n")
+    if len(lines) - 1 < n_pairs:  # the file ends with a newline
+        raise ConfigError(
+            f"eflomal wrote {len(lines) - 1} lines of {path.name} links for {n_pairs} pairs: "
+            "the binary failed"
+        )
+    out = []
+    for line in lines[:n_pairs]:
+        links = []
+        for item in line.split():
+            i, _, j = item.partition("-")
+            links.append((int(i), int(j)))
+        out.append(links)
+    return out

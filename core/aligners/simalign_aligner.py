@@ -1,0 +1,174 @@
+"""`simalign`: word alignment from contextual embeddings (Jalili Sabet et al. 2020).
+
+Wraps the simalign package's SentenceAligner. The encoder is a local folder or a Hugging Face
+Hub id (the reference setup is `bert-base-multilingual-cased`, layer 8, IterMax, BPE level);
+without the Hub a Hub id raises core.errors.OfflineError. Embedding aligners need no training
+corpus, so `extra` is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+from core.aligners.base import ALIGNERS, Aligner, TokenPair
+from core.errors import ConfigError, OfflineError
+from core.types import Alignment
+
+log = logging.getLogger(__name__)
+
+# xner's method names -> simalign's one-letter codes and the keys of its result dictionary.
+MATCHING_METHODS = {
+    "argmax": ("a", "inter"),
+    "itermax": ("i", "itermax"),
+    "match": ("m", "mwmf"),
+}
+# simalign's own short names for its two default encoders.
+MODEL_ALIASES = {"bert": "bert-base-multilingual-cased", "xlmr": "xlm-roberta-base"}
+TOKEN_TYPES = ("bpe", "word")
+
+
+def _looks_like_path(model: str) -> bool:
+    return model.startswith(("/", "./", "../", "~")) or model.count("/") > 1 or "\\" in model
+
+
+def _load_config(model: str):  # noqa: ANN202 - a transformers PretrainedConfig
+    """The encoder's config, with errors that say whether the folder or the Hub failed."""
+    from transformers import AutoConfig
+
+    if Path(model).expanduser().is_dir():
+        try:
+            return AutoConfig.from_pretrained(str(Path(model).expanduser()))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{model} is not a transformers model folder: {exc}") from None
+    if _looks_like_path(model):
+        raise ConfigError(f"encoder folder {model} not found")
+    try:
+        return AutoConfig.from_pretrained(model)
+    except OSError as exc:
+        raise OfflineError(
+            f"cannot load encoder {model!r} from the Hugging Face Hub (offline or unknown id): "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
+            "Pass a local model folder instead (e.g. model=/path/to/encoder)."
+        ) from None
+    except ValueError as exc:  # huggingface_hub rejects malformed repo ids with a ValueError
+        raise ConfigError(f"{model!r} is neither a folder nor a Hub model id: {exc}") from None
+
+
+@ALIGNERS.register("simalign")
+class SimAlignAligner(Aligner):
+    """SimAlign over a transformers encoder.
+
+    Parameters: `model` (local folder or Hub id; `bert` and `xlmr` are simalign's aliases),
+    `method` (argmax, itermax or match), `layer` (hidden layer, 0 = embeddings, at most the
+    model's number of layers), `token_type` (`bpe`: align sub-words, a word pair is linked when
+    any of their sub-words are; `word`: average sub-word vectors per word), `distortion`
+    (penalty for links far off the diagonal, 0 = none), `device` (cpu, cuda, cuda:1, ...).
+    Sentences longer than the encoder's input are truncated (their tail stays unaligned).
+    """
+
+    name = "simalign"
+
+    def __init__(
+        self,
+        model: str = "bert-base-multilingual-cased",
+        method: str = "itermax",
+        layer: int = 8,
+        token_type: str = "bpe",
+        distortion: float = 0.0,
+        device: str = "cpu",
+    ):
+        model = MODEL_ALIASES.get(model, model)
+        if method not in MATCHING_METHODS:
+            raise ConfigError(
+                f"unknown simalign method {method!r}; known: {', '.join(MATCHING_METHODS)}"
+            )
+        if token_type not in TOKEN_TYPES:
+            raise ConfigError(
+                f"token_type must be one of {', '.join(TOKEN_TYPES)}, not {token_type!r}"
+            )
+        import torch
+
+        try:
+            torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            raise ConfigError(f"bad device {device!r}: {exc}") from None
+        config = _load_config(model)
+        n_layers = getattr(config, "num_hidden_layers", None)
+        # hidden_states holds the embedding output plus one entry per layer.
+        if not isinstance(layer, int) or layer < 0 or (n_layers is not None and layer > n_layers):
+            raise ConfigError(
+                f"layer must be between 0 and {n_layers} for {model} "
+                f"({n_layers} layers), not {layer!r}"
+            )
+        self.model = str(Path(model).expanduser()) if Path(model).expanduser().is_dir() else model
+        self.method = method
+        self.layer = layer
+        self.token_type = token_type
+        self.distortion = float(distortion)
+        self.device = device
+        self.truncated = 0
+        self._aligner = None
+
+    def _load(self):  # noqa: ANN202 - simalign.SentenceAligner
+        if self._aligner is None:
+            from simalign import SentenceAligner
+
+            try:
+                self._aligner = SentenceAligner(
+                    model=self.model,
+                    token_type=self.token_type,
+                    distortion=self.distortion,
+                    matching_methods=MATCHING_METHODS[self.method][0],
+                    device=self.device,
+                    layer=self.layer,
+                )
+            except OSError as exc:
+                if Path(self.model).is_dir():
+                    raise ConfigError(f"cannot load encoder from {self.model}: {exc}") from None
+                raise OfflineError(
+                    f"cannot load encoder {self.model!r} from the Hugging Face Hub: {exc}"
+                ) from None
+        return self._aligner
+
+    def _prepare(self, words: Sequence[str], tokenizer, limit: int) -> list[str]:  # noqa: ANN001
+        """Words the encoder can take: none empty after sub-word splitting, within `limit`."""
+        out, used = [], 0
+        for word in words:
+            pieces = tokenizer.tokenize(word) if word.strip() else []
+            if not pieces:  # a word with no sub-words would shift every later word's vectors
+                word, pieces = tokenizer.unk_token, [tokenizer.unk_token]
+            if used + len(pieces) > limit:
+                self.truncated += 1
+                break
+            out.append(word)
+            used += len(pieces)
+        return out
+
+    def align(
+        self, pairs: Sequence[TokenPair], extra: Sequence[TokenPair] = (), progress: bool = False
+    ) -> list[Alignment]:
+        aligner = self._load()
+        tokenizer = aligner.embed_loader.tokenizer
+        # simalign truncates each side to the encoder's input size, minus [CLS] and [SEP].
+        max_input = getattr(tokenizer, "model_max_length", 512)
+        limit = (max_input if 0 < max_input < 100_000 else 512) - 2
+        key = MATCHING_METHODS[self.method][1]
+        self.truncated = 0
+        out = []
+        for source, target in tqdm(pairs, desc="simalign", unit="pair", disable=not progress):
+            src = self._prepare(source, tokenizer, limit)
+            tgt = self._prepare(target, tokenizer, limit)
+            if not src or not tgt:
+                out.append(Alignment())
+                continue
+            links = aligner.get_word_aligns(src, tgt)[key]
+            out.append(Alignment(frozenset((int(i), int(j)) for i, j in links)))
+        if self.truncated:
+            log.warning(
+                "simalign: %d sentences truncated to the encoder's input size", self.truncated
+            )
+        return out
