@@ -20,12 +20,17 @@ from core.workspace import (
     Project,
     build_project,
     data_home,
-    default_aligners,
     projects_dir,
 )
 
 DEMO_NAME = "demo"
-DEMO_VERSION = 1  # bump when the demo data or its build changes: cached demos get rebuilt
+DEMO_VERSION = 2  # bump when the demo data or its build changes: cached demos get rebuilt
+# Two alignments of the same pairs, so the explorer can put aligners side by side as well as
+# methods: eflomal's default symmetrisation and the sparser, more precise intersection.
+DEMO_ALIGNERS: dict[str, tuple[str, dict]] = {
+    "eflomal": ("eflomal", {}),
+    "eflomal-intersection": ("eflomal", {"symmetrization": "intersection"}),
+}
 DEMO_DATA = Path(
     os.environ.get("XNER_DEMO_DATA") or Path(__file__).resolve().parents[1] / "app" / "demo_data"
 )
@@ -54,6 +59,12 @@ def demo_extra(folder: PathLike = DEMO_DATA) -> list[TokenPair]:
     return [
         (en(s), pt(t)) for s, t in read_parallel(folder / "extra.en.txt", folder / "extra.pt.txt")
     ]
+
+
+def demo_aligners() -> dict[str, Aligner]:
+    from core.aligners.base import get_aligner
+
+    return {label: get_aligner(name, **params) for label, (name, params) in DEMO_ALIGNERS.items()}
 
 
 def _current(home: PathLike | None) -> Project | None:
@@ -89,7 +100,7 @@ def ensure_demo(
             DEMO_NAME,
             sources,
             targets,
-            aligners=aligners if aligners is not None else default_aligners(),
+            aligners=aligners if aligners is not None else demo_aligners(),
             methods=methods,
             extra=demo_extra(),
             meta={
