@@ -208,3 +208,13 @@ def test_load_data_page_builds_a_project_from_uploads(home, monkeypatch):
 def test_runs_and_results_pages_render(home, page, title):
     at = app(page)
     assert at.title[0].value == title
+
+
+def test_the_app_listens_on_localhost_only_by_default():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "localhost"
+    assert config["server"]["headless"] is True
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"]["maxUploadSize"] <= 25
