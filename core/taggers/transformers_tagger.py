@@ -1,0 +1,338 @@
+"""`transformers`: fine-tunes AutoModelForTokenClassification (a Hub id such as
+xlm-roberta-base, or a local folder). A word's label lives on its first sub-word (the others are
+ignored in the loss), soft targets are matched there too (MSE, or KL at a temperature), and on a
+GPU the forward pass runs in fp16 with loss scaling."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import ConfigError, InputError, OfflineError
+from core.taggers.base import (
+    TAGGERS,
+    Callbacks,
+    Example,
+    Tagger,
+    TrainingCancelled,
+    as_examples,
+    atomic_dir,
+    check_tags,
+    labels_for_types,
+    labels_from_data,
+    normalise_tokens,
+    resolve_dir,
+    save_meta,
+    write_file,
+)
+from core.types import Sentence
+
+DEFAULTS = {
+    "lr": 5e-5,
+    "batch_size": 16,
+    "epochs": 3,
+    "max_length": 256,
+    "fp16": True,
+    "device": "auto",
+    "warmup": 0.1,
+    "weight_decay": 0.01,
+    "soft_loss": "mse",
+    "temperature": 1.0,
+    "soft_weight": 1.0,
+    "clip": 1.0,
+}
+
+
+def _load_pretrained(model: str, labels: list[str] | None = None):
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    kwargs = {}
+    if labels is not None:
+        kwargs = {
+            "num_labels": len(labels),
+            "id2label": dict(enumerate(labels)),
+            "label2id": {label: k for k, label in enumerate(labels)},
+            "ignore_mismatched_sizes": True,  # a new head for our label set
+        }
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model)
+        network = AutoModelForTokenClassification.from_pretrained(model, **kwargs)
+    except OSError as exc:
+        if Path(model).exists():
+            raise InputError(f"cannot load a token-classification model: {exc}", model) from None
+        raise OfflineError(
+            f"cannot load model {model!r}: it is not a local folder and the Hugging Face Hub is "
+            f"not reachable ({exc.__class__.__name__}). Download it where the Hub is reachable "
+            "(e.g. `huggingface-cli download MODEL --local-dir FOLDER`) and pass the folder."
+        ) from None
+    return tokenizer, network
+
+
+@TAGGERS.register("transformers")
+class TransformersTagger(Tagger):
+    name = "transformers"
+
+    def __init__(
+        self,
+        model: str = "FacebookAI/xlm-roberta-base",
+        labels: Sequence[str] | None = None,
+        types: Sequence[str] | None = None,
+        **params: object,
+    ):
+        unknown = sorted(set(params) - set(DEFAULTS))
+        if unknown:
+            raise ConfigError(
+                f"unknown transformers tagger option(s) {', '.join(unknown)}; known: "
+                + ", ".join(["model", "labels", "types", *sorted(DEFAULTS)])
+            )
+        if labels is not None and types is not None:
+            raise ConfigError("give labels or types, not both")
+        self.model_name = str(model)
+        self.params = {**DEFAULTS, **params}
+        if self.params["soft_loss"] not in ("mse", "kl"):
+            raise ConfigError("soft_loss must be 'mse' or 'kl'")
+        self._labels = (
+            list(labels) if labels is not None else labels_for_types(types) if types else None
+        )
+        self.tokenizer = None
+        self.net = None
+        self.device = None
+
+    @property
+    def labels(self) -> list[str]:
+        if self._labels is None:
+            raise ConfigError("the tagger has no label set yet: fit it or give labels/types")
+        return self._labels
+
+    def _place(self) -> None:
+        import torch
+
+        want = self.params["device"]
+        if want == "auto":
+            want = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(want)
+        self.net.to(self.device)
+
+    def _encode(self, token_lists: Sequence[Sequence[str]]):
+        """Sub-word batch + for each row the position of each word's first sub-word (-1: cut)."""
+        enc = self.tokenizer(
+            [list(t) or [""] for t in token_lists],
+            is_split_into_words=True,
+            truncation=True,
+            max_length=int(self.params["max_length"]),
+            padding=True,
+            return_tensors="pt",
+        )
+        firsts = []
+        for row, tokens in enumerate(token_lists):
+            pos = [-1] * len(tokens)
+            for k, word in enumerate(enc.word_ids(row)):
+                if word is not None and pos[word] < 0:
+                    pos[word] = k
+            firsts.append(pos)
+        return enc, firsts
+
+    def fit(
+        self,
+        train: Sequence[Example | Sentence],
+        dev: Sequence[Sentence] | None = None,
+        epochs: int | None = None,
+        seed: int = 0,
+        callbacks: Callbacks | None = None,
+        checkpoint_dir: str | Path | None = None,
+    ) -> dict:
+        import torch
+
+        callbacks = callbacks or Callbacks()
+        p = self.params
+        epochs = int(p["epochs"] if epochs is None else epochs)
+        examples = [ex for ex in as_examples(train) if ex.tokens]
+        for ex in examples:
+            ex.tokens = normalise_tokens(ex.tokens)
+        if self._labels is None:
+            if any(ex.tags is None for ex in examples):
+                raise ConfigError("training on probability targets needs labels= or types=")
+            self._labels = labels_from_data(examples)
+        check_tags(examples, self.labels)
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        rng = random.Random(seed)
+
+        start_epoch = 0
+        resume = resolve_dir(Path(checkpoint_dir) / "last") if checkpoint_dir else None
+        source = str(resume) if resume is not None else self.model_name
+        self.tokenizer, self.net = _load_pretrained(source, self.labels)
+        self._place()
+        net = self.net
+        optimizer = torch.optim.AdamW(
+            net.parameters(), lr=float(p["lr"]), weight_decay=float(p["weight_decay"])
+        )
+        steps_per_epoch = math.ceil(len(examples) / int(p["batch_size"]))
+        total_steps = max(1, steps_per_epoch * epochs)
+        warmup = int(float(p["warmup"]) * total_steps)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lambda s: min(
+                (s + 1) / max(1, warmup), max(0.0, (total_steps - s) / max(1, total_steps - warmup))
+            ),
+        )
+        if resume is not None and (resume / "trainer.pt").exists():
+            state = torch.load(resume / "trainer.pt", map_location="cpu", weights_only=False)
+            optimizer.load_state_dict(state["optimizer"])
+            schedule.load_state_dict(state["schedule"])
+            start_epoch = int(state["epoch"]) + 1
+            rng.seed(seed + start_epoch)
+        use_fp16 = bool(p["fp16"]) and self.device.type == "cuda"
+        scaler = torch.amp.GradScaler("cuda", enabled=use_fp16)
+        label_index = {label: k for k, label in enumerate(self.labels)}
+        step, loss_value, started = 0, float("nan"), time.perf_counter()
+        for epoch in range(start_epoch, epochs):
+            net.train()
+            order = list(range(len(examples)))
+            rng.shuffle(order)
+            running, count = 0.0, 0
+            for b in range(0, len(order), int(p["batch_size"])):
+                if callbacks.should_stop():
+                    raise TrainingCancelled(f"cancelled in epoch {epoch + 1}")
+                batch = [examples[i] for i in order[b : b + int(p["batch_size"])]]
+                enc, firsts = self._encode([ex.tokens for ex in batch])
+                enc = {k: v.to(self.device) for k, v in enc.items()}
+                with torch.autocast("cuda", dtype=torch.float16, enabled=use_fp16):
+                    logits = net(**enc).logits
+                loss = self._loss(logits.float(), batch, firsts, label_index)
+                optimizer.zero_grad()
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(net.parameters(), float(p["clip"]))
+                scaler.step(optimizer)
+                scaler.update()
+                schedule.step()
+                step += 1
+                running += float(loss.detach())
+                count += 1
+                if step % 20 == 0:
+                    callbacks.progress(
+                        {
+                            "step": step,
+                            "epoch": epoch + 1,
+                            "epochs": epochs,
+                            "loss": running / count,
+                        }
+                    )
+            loss_value = running / max(count, 1)
+            callbacks.progress(
+                {"step": step, "epoch": epoch + 1, "epochs": epochs, "loss": loss_value}
+            )
+            if checkpoint_dir:
+                state = {
+                    "optimizer": optimizer.state_dict(),
+                    "schedule": schedule.state_dict(),
+                    "epoch": epoch,
+                }
+                buffer = io.BytesIO()
+                torch.save(state, buffer)
+                with atomic_dir(Path(checkpoint_dir) / "last", "checkpoint") as tmp:
+                    self._write(tmp)
+                    write_file(tmp / "trainer.pt", buffer.getvalue())
+        return {
+            "epochs": epochs,
+            "resumed_from_epoch": start_epoch,
+            "loss": loss_value,
+            "train_sentences": len(examples),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+
+    def _loss(self, logits, batch: Sequence[Example], firsts, label_index):
+        import torch
+
+        f = torch.nn.functional
+        p = self.params
+        total = logits.new_zeros(())
+        count = 0
+        for row, (ex, pos) in enumerate(zip(batch, firsts)):
+            keep = [i for i, k in enumerate(pos) if k >= 0]
+            if not keep:
+                continue
+            z = logits[row, [pos[i] for i in keep]]
+            if ex.tags is not None:
+                y = torch.tensor([label_index[ex.tags[i]] for i in keep], device=z.device)
+                total = total + ex.weight * f.cross_entropy(z, y, reduction="sum")
+            else:
+                target = torch.from_numpy(np.asarray(ex.probs, np.float32)[keep]).to(z.device)
+                if p["soft_loss"] == "mse":
+                    per = ((z.softmax(-1) - target) ** 2).sum(-1)
+                else:
+                    temp = float(p["temperature"])
+                    teacher = target.clamp_min(1e-9) ** (1.0 / temp)
+                    teacher = teacher / teacher.sum(-1, keepdim=True)
+                    per = temp**2 * (teacher * (teacher.log() - f.log_softmax(z / temp, -1))).sum(
+                        -1
+                    )
+                total = total + float(p["soft_weight"]) * ex.weight * per.sum()
+            count += len(keep)
+        return total / max(count, 1)
+
+    def predict_proba(self, token_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        import torch
+
+        if self.net is None:
+            raise ConfigError("the tagger is not trained: fit or load it first")
+        self.net.eval()
+        out = []
+        o_row = np.zeros(len(self.labels), np.float32)
+        o_row[self.labels.index("O")] = 1.0
+        for b in range(0, len(token_lists), 32):
+            batch = [normalise_tokens(t) for t in token_lists[b : b + 32]]
+            enc, firsts = self._encode(batch)
+            with (
+                torch.no_grad(),
+                torch.autocast("cuda", dtype=torch.float16, enabled=self.device.type == "cuda"),
+            ):
+                logits = self.net(**{k: v.to(self.device) for k, v in enc.items()}).logits
+            probs = logits.float().softmax(-1).cpu().numpy()
+            for row, pos in enumerate(firsts):
+                # Words cut off by max_length get a sure O (they were never seen).
+                out.append(
+                    np.stack([probs[row, k] if k >= 0 else o_row for k in pos])
+                    if pos
+                    else np.zeros((0, len(self.labels)), np.float32)
+                )
+        return out
+
+    def _write(self, folder: Path) -> None:
+        self.net.save_pretrained(folder)
+        self.tokenizer.save_pretrained(folder)
+        save_meta(
+            folder,
+            {
+                "kind": self.name,
+                "labels": self.labels,
+                "base_model": self.model_name,
+                "params": self.params,
+            },
+        )
+
+    def save(self, path: str | Path) -> None:
+        if self.net is None:
+            raise ConfigError("nothing to save: the tagger is not trained")
+        with atomic_dir(path, "model") as tmp:
+            self._write(tmp)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TransformersTagger:
+        folder = resolve_dir(path)
+        if folder is None:
+            raise InputError("no saved transformers tagger here (tagger.json missing)", path)
+        meta = json.loads((folder / "tagger.json").read_text(encoding="utf-8"))
+        tagger = cls(model=str(folder), labels=meta["labels"], **meta["params"])
+        tagger.tokenizer, tagger.net = _load_pretrained(str(folder))
+        tagger._place()
+        return tagger
