@@ -1,0 +1,128 @@
+"""`xner train` (one training job in the foreground) and `xner tag` (apply a saved tagger)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.cliutil import parse_params
+from core.errors import ConfigError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    t = subparsers.add_parser(
+        "train",
+        help="train and evaluate one NER tagger (direct, distill or model-transfer)",
+        description="Runs one training job in this process: a YAML/JSON job file and/or options. "
+        "Options override the file. Checkpoints go to WORKDIR/checkpoints: the same command "
+        "with the same --workdir resumes an interrupted run. (Background runs: `xner runs`.)",
+    )
+    t.add_argument("--config", help="job file (YAML or JSON) with the keys of core.training")
+    t.add_argument("--mode", choices=("direct", "distill", "model-transfer"))
+    t.add_argument("--tagger", help="embedded (default) or transformers")
+    t.add_argument("--train", help="labelled training data (CoNLL)")
+    t.add_argument("--unlabelled", help="distill: unlabelled target text (tokens per line)")
+    t.add_argument("--teacher", action="append", help="distill: saved teacher folder, repeatable")
+    t.add_argument("--test", help="labelled test data (CoNLL)")
+    t.add_argument("--dev", help="labelled dev data for model selection")
+    t.add_argument("--types", nargs="+", help="types of the main score (default PER ORG LOC)")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--epochs", type=int)
+    t.add_argument(
+        "--param", action="append", metavar="KEY=VALUE", help="tagger option, repeatable"
+    )
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="any job key, repeatable")
+    t.add_argument("--workdir", required=True, help="folder for checkpoints, model, metrics")
+    t.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(run=run_train)
+
+    g = subparsers.add_parser(
+        "tag",
+        help="tag CoNLL or tokenised text with a saved tagger",
+        description="Reads tokens (CoNLL: first column; text: whitespace tokens per line) and "
+        "writes TOKEN TAG CoNLL.",
+    )
+    g.add_argument("--model", required=True, help="a saved tagger folder (WORKDIR/model)")
+    g.add_argument("--input", required=True)
+    g.add_argument("--output", required=True)
+    g.set_defaults(run=run_tag)
+
+
+def load_job_file(path: str) -> dict:
+    from core.formats import read_text
+
+    text = read_text(path)
+    if path.endswith((".yaml", ".yml")):
+        import yaml
+
+        data = yaml.safe_load(text)
+    else:
+        data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a job file holds one mapping of job keys")
+    return data
+
+
+def build_job(args: argparse.Namespace) -> dict:
+    job = load_job_file(args.config) if args.config else {}
+    for key in ("mode", "tagger", "train", "unlabelled", "test", "dev", "types", "seed", "epochs"):
+        value = getattr(args, key)
+        if value is not None:
+            job[key] = value
+    if args.teacher:
+        job["teachers"] = [{"path": p} for p in args.teacher]
+    if args.param:
+        job["tagger_params"] = {**job.get("tagger_params", {}), **parse_params(args.param)}
+    job.update(parse_params(args.set))
+    return job
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from core.training import check_config, train_job
+
+    job = build_job(args)
+    check_config(job)
+    bar = tqdm(total=1000, disable=args.quiet, desc=job.get("mode", "train"), unit="‰")
+
+    def report(event: dict) -> None:
+        if "fraction" in event:
+            bar.set_description(f"{event['stage']} epoch {event['epoch']}/{event['epochs']}")
+            bar.set_postfix(loss=f"{event['loss']:.4f}")
+            bar.n = int(1000 * event["fraction"])
+            bar.refresh()
+
+    try:
+        metrics = train_job(job, report, lambda: False, Path(args.workdir))
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(metrics, indent=1))
+    else:
+        print(
+            f"F1 {metrics['f1']:.4f} (P {metrics['precision']:.4f}, R {metrics['recall']:.4f}) "
+            + " ".join(f"{k} {v['f1']:.4f}" for k, v in sorted(metrics["per_type"].items()))
+        )
+        print(f"model: {metrics.get('model_path', '-')}", file=sys.stderr)
+    return 0
+
+
+def run_tag(args: argparse.Namespace) -> int:
+    from core.formats import read_conll, read_lines, write_conll
+    from core.taggers import load_tagger
+    from core.training import _looks_conll
+    from core.types import Sentence
+
+    tagger = load_tagger(args.model)
+    if _looks_conll(args.input):
+        token_lists = [s.tokens for s in read_conll(args.input)]
+    else:
+        token_lists = [line.split() for line in read_lines(args.input, allow_empty_lines=True)]
+    tags = tagger.predict(token_lists)
+    write_conll(args.output, [Sentence(t, g) for t, g in zip(token_lists, tags) if t])
+    print(f"tagged {len(token_lists)} sentences -> {args.output}", file=sys.stderr)
+    return 0
