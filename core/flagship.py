@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import regex
@@ -108,67 +109,202 @@ def prepare_language(
     return files
 
 
-def flagship_jobs(
-    lang: str,
-    data: Path,
-    work: Path,
-    seeds: Sequence[int] = (1, 2, 3),
-    modes: Sequence[str] = MODES,
-    tagger_params: dict | None = None,
-    epochs: int | None = None,
-) -> list[dict]:
-    """`train_job` configs for one language (call `prepare_language` first)."""
-    files = _files(work, lang)
-    test = {"path": str(data / "masakhaner2" / lang / "test.txt"), "format": "conll"}
+@dataclass
+class FlagshipSettings:
+    """What the flagship varies; everything else is the embedded tagger's defaults."""
+
+    seeds: tuple[int, ...] = (1, 2, 3)
+    modes: tuple[str, ...] = MODES
+    tagger_params: dict = field(default_factory=dict)
+    epochs: int | None = None  # direct and model-transfer (None: the tagger's default)
+    student_epochs: int | None = None  # distill (None: as epochs)
+    hard_weight: float = 1.0  # distill: projected hard labels mixed into the student's data
+    mt_teacher_weight: float = 0.0  # distill: weight of the model-transfer model as a teacher
+    ensemble: bool = True  # distill: the direct models of all seeds teach (else the same seed)
+
+
+def flagship_plan(
+    languages: Sequence[str], data: Path, work: Path, settings: FlagshipSettings
+) -> list[list[tuple[dict, Path]]]:
+    """Jobs for `core.training.train_job` in phases (a phase needs the models of the previous
+    ones): 1) model-transfer training per seed, direct per language and seed; 2) distill per
+    language and seed (teachers: the direct models), model-transfer evaluation per language."""
+    s = settings
+    mt_dir = {seed: work / "model-transfer" / f"seed{seed}" for seed in s.seeds}
+    direct_dir = {
+        (lang, seed): work / lang / f"direct-seed{seed}" for lang in languages for seed in s.seeds
+    }
     common = {
         "tagger": "embedded",
-        "tagger_params": dict(tagger_params or {}),
-        "test": test,
+        "tagger_params": dict(s.tagger_params),
         "types": list(MAIN_TYPES),
         "report_types": ["DATE"],
     }
-    if epochs is not None:
-        common["epochs"] = epochs
-    jobs = []
-    for mode in modes:
-        for seed in seeds:
-            job = {**common, "mode": mode, "seed": seed, "name": f"{lang}-{mode}-{seed}"}
-            if mode == "direct":
-                job["train"] = {"path": str(files["projected"]), "format": "conll"}
-            elif mode == "distill":
-                job["train"] = {"path": str(files["projected"]), "format": "conll"}
-                job["unlabelled"] = {"path": str(files["unlabelled"]), "format": "text"}
-            else:
-                job["train"] = {"path": str(data / "conll2003_en" / "train.txt"), "format": "conll"}
-                # CoNLL has no DATE and a MISC that MasakhaNER lacks: learn PER/ORG/LOC only.
-                job["labels_keep"] = list(MAIN_TYPES)
-            jobs.append(job)
-    return jobs
+    if s.epochs is not None:
+        common["epochs"] = s.epochs
+
+    def test(lang: str) -> dict:
+        return {"path": str(data / "masakhaner2" / lang / "test.txt"), "format": "conll"}
+
+    first: list[tuple[dict, Path]] = []
+    second: list[tuple[dict, Path]] = []
+    need_mt = "model-transfer" in s.modes or s.mt_teacher_weight > 0
+    need_direct = "direct" in s.modes or "distill" in s.modes
+    for seed in s.seeds if need_mt else ():
+        job = {
+            **common,
+            "mode": "model-transfer",
+            "seed": seed,
+            "train": {"path": str(data / "conll2003_en" / "train.txt"), "format": "conll"},
+            # CoNLL has MISC and no DATE: learn the types MasakhaNER scores
+            "labels_keep": list(MAIN_TYPES),
+            "test": test(languages[0]),
+            "name": f"model-transfer-seed{seed}",
+        }
+        first.append((job, mt_dir[seed]))
+    for lang in languages:
+        files = _files(work, lang)
+        for seed in s.seeds:
+            if need_direct:
+                job = {
+                    **common,
+                    "mode": "direct",
+                    "seed": seed,
+                    "lang": lang,
+                    "train": {"path": str(files["projected"]), "format": "conll"},
+                    "test": test(lang),
+                    "name": f"{lang}-direct-seed{seed}",
+                }
+                first.append((job, direct_dir[lang, seed]))
+            if "model-transfer" in s.modes:
+                job = {
+                    **common,
+                    "mode": "model-transfer",
+                    "seed": seed,
+                    "lang": lang,
+                    "model": str(mt_dir[seed] / "model"),
+                    "test": test(lang),
+                    "name": f"{lang}-model-transfer-seed{seed}",
+                }
+                second.append((job, work / lang / f"model-transfer-seed{seed}"))
+            if "distill" in s.modes:
+                seeds = s.seeds if s.ensemble else (seed,)
+                teachers = [{"path": str(direct_dir[lang, k] / "model")} for k in seeds]
+                weights = [1.0] * len(teachers)
+                if s.mt_teacher_weight > 0:
+                    teachers.append({"path": str(mt_dir[seed] / "model")})
+                    weights.append(s.mt_teacher_weight * len(seeds))
+                job = {
+                    **common,
+                    "mode": "distill",
+                    "seed": seed,
+                    "lang": lang,
+                    "train": {"path": str(files["projected"]), "format": "conll"},
+                    "unlabelled": {"path": str(files["unlabelled"]), "format": "tokens"},
+                    "teachers": teachers,
+                    "teacher_weights": weights,
+                    "hard_weight": s.hard_weight,
+                    "test": test(lang),
+                    "name": f"{lang}-distill-seed{seed}",
+                }
+                if s.student_epochs is not None:
+                    job["epochs"] = s.student_epochs
+                second.append((job, work / lang / f"distill-seed{seed}"))
+    return [first, second]
+
+
+def _run_one(item: tuple[dict, Path]) -> dict:
+    from core.training import train_job
+
+    job, workdir = item
+    started = time.perf_counter()
+    metrics = train_job(job, lambda _e: None, lambda: False, workdir)
+    row = {
+        "name": job["name"],
+        "lang": job.get("lang", ""),
+        "mode": job["mode"],
+        "seed": job["seed"],
+        "f1": metrics["f1"],
+        "precision": metrics["precision"],
+        "recall": metrics["recall"],
+        "per_type": {k: v["f1"] for k, v in metrics["per_type"].items()},
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    print(json.dumps(row), flush=True)
+    return row
 
 
 def run_flagship(
+    languages: Sequence[str],
     data: Path,
     work: Path,
-    languages: Sequence[str] = LANGUAGES,
-    seeds: Sequence[int] = (1, 2, 3),
-    modes: Sequence[str] = MODES,
-    tagger_params: dict | None = None,
-    epochs: int | None = None,
-    report: Callable[[dict], None] | None = None,
+    settings: FlagshipSettings,
+    parallel: int = 1,
 ) -> list[dict]:
-    """Run every job in this process; returns one row per job (lang, mode, seed, metrics)."""
-    from core.training import train_job
-
-    rows = []
+    """Prepare the projected data, then run the plan's phases (`parallel` worker processes);
+    returns one row per evaluated job (model-transfer training jobs are not rows)."""
     for lang in languages:
         prepare_language(lang, data, work)
-        for job in flagship_jobs(lang, data, work, seeds, modes, tagger_params, epochs):
-            started = time.perf_counter()
-            metrics = train_job(
-                job, report or (lambda _e: None), lambda: False, work / lang / job["name"]
-            )
-            row = {"lang": lang, "mode": job["mode"], "seed": job["seed"], **metrics}
-            row["seconds"] = round(time.perf_counter() - started, 1)
-            rows.append(row)
-            print(json.dumps({k: v for k, v in row.items() if k != "per_type"}), flush=True)
+    rows: list[dict] = []
+    for phase in flagship_plan(languages, data, work, settings):
+        if parallel > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: CUDA (and torch's thread pools) do not survive a fork
+            with ProcessPoolExecutor(parallel, mp_context=mp.get_context("spawn")) as pool:
+                done = list(pool.map(_run_one, phase))
+        else:
+            done = [_run_one(item) for item in phase]
+        rows += [r for r in done if r["lang"]]
     return rows
+
+
+def summarise(rows: Sequence[dict]) -> list[dict]:
+    """Mean and (sample) std over seeds per language and mode; distill vs direct per language."""
+    import statistics
+
+    table = []
+    for lang in dict.fromkeys(r["lang"] for r in rows):
+        by_mode = {}
+        for mode in dict.fromkeys(r["mode"] for r in rows if r["lang"] == lang):
+            f1 = [r["f1"] for r in rows if r["lang"] == lang and r["mode"] == mode]
+            date = [r["per_type"].get("DATE", 0.0) for r in rows if r["lang"] == lang and r["mode"] == mode]
+            entry = {
+                "lang": lang,
+                "mode": mode,
+                "seeds": len(f1),
+                "f1_mean": statistics.mean(f1),
+                "f1_std": statistics.stdev(f1) if len(f1) > 1 else 0.0,
+                "date_f1_mean": statistics.mean(date),
+            }
+            for t in MAIN_TYPES:
+                entry[f"{t}_f1_mean"] = statistics.mean(
+                    r["per_type"].get(t, 0.0) for r in rows if r["lang"] == lang and r["mode"] == mode
+                )
+            by_mode[mode] = entry
+            table.append(entry)
+        if "direct" in by_mode and "distill" in by_mode:
+            a, b = by_mode["direct"], by_mode["distill"]
+            delta = b["f1_mean"] - a["f1_mean"]
+            b["delta_vs_direct"] = delta
+            b["beyond_seed_spread"] = abs(delta) > max(a["f1_std"], b["f1_std"])
+    return table
+
+
+def markdown_table(table: Sequence[dict]) -> str:
+    lines = [
+        "| lang | mode | F1 PER/ORG/LOC (mean ± std) | PER | ORG | LOC | DATE F1 | distill − direct |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for e in table:
+        delta = ""
+        if "delta_vs_direct" in e:
+            mark = "beyond" if e["beyond_seed_spread"] else "within"
+            delta = f"{e['delta_vs_direct']:+.3f} ({mark} seed spread)"
+        lines.append(
+            f"| {e['lang']} | {e['mode']} | {e['f1_mean']:.3f} ± {e['f1_std']:.3f} "
+            f"(n={e['seeds']}) | {e['PER_f1_mean']:.3f} | {e['ORG_f1_mean']:.3f} | "
+            f"{e['LOC_f1_mean']:.3f} | {e['date_f1_mean']:.3f} | {delta} |"
+        )
+    return "\n".join(lines)

@@ -55,6 +55,8 @@ CONFIG_KEYS = {
     "lang": "target language code (for tokenising raw text)",
     "name": "a label for this job",
     "save_model": "save the trained tagger under WORKDIR/model (default true)",
+    "model": "a saved tagger folder: evaluate it instead of training (e.g. one model-transfer "
+    "model on several target languages)",
 }
 
 Report = Callable[[dict], None]
@@ -279,6 +281,8 @@ def check_config(config: dict) -> None:
         raise ConfigError(f"unknown training mode {mode!r}; known: {', '.join(MODES)}")
     if "test" not in config:
         raise ConfigError("a training job needs `test` data to evaluate on")
+    if "model" in config:
+        return
     if mode == "distill":
         if "unlabelled" not in config:
             raise ConfigError("mode distill needs `unlabelled` target text")
@@ -313,7 +317,10 @@ def train_job(config: dict, report: Report, should_stop: StopCheck, workdir: str
     report({"stage": "load", "mode": mode})
     common = dict(dev=dev, epochs=epochs, seed=seed, report=report, should_stop=should_stop)
 
-    if mode in ("direct", "model-transfer"):
+    if "model" in config:
+        model, info = load_tagger(config["model"]), {"evaluated": str(config["model"])}
+        config = {**config, "save_model": False}
+    elif mode in ("direct", "model-transfer"):
         train = keep_types(load_labelled(config["train"], "train"), keep)
         source_gold = (
             keep_types(load_labelled(config["source_gold"], "source_gold"), keep)
