@@ -218,3 +218,19 @@ def test_the_app_listens_on_localhost_only_by_default():
     assert config["server"]["headless"] is True
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["maxUploadSize"] <= 25
+
+
+def test_a_failing_demo_build_leaves_a_usable_app(tmp_path, monkeypatch):
+    import app.state
+
+    def broken(**kwargs):
+        raise OSError("eflomal binary missing")
+
+    monkeypatch.setenv("XNER_HOME", str(tmp_path))
+    monkeypatch.setattr(app.state, "ensure_demo", broken)
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "Demo project unavailable: eflomal binary missing" in at.error[0].value
+    assert "No project yet" in at.info[0].value
+    at.switch_page("../pages/data.py").run()
+    assert not at.exception and at.title[0].value == "Load data"
