@@ -216,3 +216,85 @@ def test_distill_job_trains_teacher_then_student_and_resumes_after_cancel(tmp_pa
     assert "teacher" not in stages  # the finished teacher was reused
     assert metrics["train"]["resumed_from_epoch"] > 0
     assert metrics["f1"] > 0.8
+
+
+def test_flagship_plan_phases_and_teachers(tmp_path):
+    from core.flagship import FlagshipSettings, flagship_plan, summarise
+    from core.training import check_config
+
+    phases = flagship_plan(
+        ["yor", "hau"], tmp_path / "data", tmp_path / "work", FlagshipSettings(seeds=(1, 2))
+    )
+    first, second = ([job for job, _ in phase] for phase in phases)
+    assert sorted(j["name"] for j in first if j["mode"] == "model-transfer") == [
+        "model-transfer-seed1",
+        "model-transfer-seed2",
+    ]
+    assert sum(j["mode"] == "direct" for j in first) == 4
+    distill = [j for j in second if j["mode"] == "distill"]
+    assert len(distill) == 4
+    # every distill student learns from the direct models of all seeds of its language
+    assert [t["path"] for t in distill[0]["teachers"]] == [
+        str(tmp_path / "work" / "yor" / f"direct-seed{k}" / "model") for k in (1, 2)
+    ]
+    evals = [j for j in second if j["mode"] == "model-transfer"]
+    assert all(j["model"].endswith("model") for j in evals) and len(evals) == 4
+    for job in first + second:
+        check_config(job)  # every generated job is a valid train_job config
+    rows = [
+        {"lang": "yor", "mode": m, "seed": s, "f1": f, "per_type": {"DATE": 0.1}}
+        for m, s, f in [
+            ("direct", 1, 0.40),
+            ("direct", 2, 0.42),
+            ("distill", 1, 0.45),
+            ("distill", 2, 0.46),
+        ]
+    ]
+    table = summarise(rows)
+    assert table[1]["delta_vs_direct"] == pytest.approx(0.045)
+    assert table[1]["beyond_seed_spread"]
+
+
+def test_train_command_runs_a_job_and_rejects_unknown_keys(tmp_path, capsys):
+    from core.cli import main
+
+    files = write_data(tmp_path)
+    argv = [
+        "train",
+        "--mode",
+        "direct",
+        "--train",
+        files["train"],
+        "--test",
+        files["test"],
+        "--types",
+        "PER",
+        "LOC",
+        "--epochs",
+        "12",
+        "--workdir",
+        str(tmp_path / "run"),
+        "--quiet",
+        "--json",
+    ]
+    for key, value in SMALL.items():
+        argv += ["--param", f"{key}={value}"]
+    assert main(argv) == 0
+    assert '"f1"' in capsys.readouterr().out
+    assert main(argv[:-2] + ["--set", "bogus=1"]) == 1
+    assert "unknown training option(s) bogus" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "tag",
+                "--model",
+                str(tmp_path / "run" / "model"),
+                "--input",
+                files["unlabelled"]["path"],
+                "--output",
+                str(tmp_path / "out.conll"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "out.conll").read_text().count("\n\n") == 18
