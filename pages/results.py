@@ -2,10 +2,135 @@
 
 from __future__ import annotations
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from app.state import project_picker
+from core.comparison import deltas, entity_types, load_rows, result_files, summarise
+from core.errors import InputError
 
 project_picker()
 st.title("Results")
-st.info("Aggregated results (core/experiment.py) are not available in this version yet.")
+st.caption(
+    "Finished runs (one row per evaluated training job) from bench/results/*rows*.jsonl and "
+    "the data folder's results/; mean ± standard deviation over seeds."
+)
+
+files = result_files()
+names = {str(f): f.name for f in files}
+extra = st.sidebar.text_input("Another results file (JSONL)", key="results_extra")
+if extra.strip():
+    names[extra.strip()] = extra.strip()
+if not names:
+    st.info("No results yet: finished runs appear here.")
+    st.stop()
+chosen = st.sidebar.multiselect(
+    "Result files", list(names), default=list(names)[:1], format_func=names.get, key="results_files"
+)
+try:
+    rows = load_rows(chosen)
+except InputError as exc:
+    st.error(f"Could not read the results: {exc}")
+    st.stop()
+if not rows:
+    st.info("Pick a results file in the sidebar.")
+    st.stop()
+
+langs = sorted({r["lang"] for r in rows})
+modes = sorted({r["mode"] for r in rows})
+c1, c2 = st.columns(2)
+pick_langs = c1.multiselect("Languages", langs, default=langs, key="results_langs")
+pick_modes = c2.multiselect("Modes", modes, default=modes, key="results_modes")
+rows = [r for r in rows if r["lang"] in pick_langs and r["mode"] in pick_modes]
+with st.expander(f"Runs included ({len(rows)})"):
+    # Runs are picked by leaving some out, so a newly loaded file is compared in full.
+    left_out = st.multiselect("Leave out runs", [r["name"] for r in rows], key="results_left_out")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {k: r.get(k) for k in ("name", "lang", "mode", "seed", "f1", "source")}
+                for r in rows
+                if r["name"] not in left_out
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+rows = [r for r in rows if r["name"] not in left_out]
+if not rows:
+    st.warning("No runs selected.")
+    st.stop()
+
+types = entity_types(rows)
+summary = summarise(rows, types)
+main = [s for s in summary if s.type == "all"]
+table = pd.DataFrame([{"lang": s.lang, "mode": s.mode, "F1": s.text()} for s in main])
+st.subheader("F1 per language (main types)")
+st.dataframe(
+    table.pivot(index="lang", columns="mode", values="F1").reset_index(),
+    hide_index=True,
+    width="stretch",
+)
+
+frame = pd.DataFrame(
+    [
+        {
+            "lang": s.lang,
+            "mode": s.mode,
+            "type": s.type,
+            "F1": s.mean,
+            "low": s.mean - s.std,
+            "high": s.mean + s.std,
+            "n": s.n,
+        }
+        for s in summary
+    ]
+)
+
+
+def bars(data: pd.DataFrame, column: str) -> alt.LayerChart:
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{column}:N", title=None),
+        xOffset="mode:N",
+        color=alt.Color("mode:N", title="mode"),
+    )
+    return base.mark_bar().encode(
+        y=alt.Y("F1:Q", scale=alt.Scale(domain=[0, 1])), tooltip=["lang", "mode", "type", "F1", "n"]
+    ) + base.mark_errorbar(color="black").encode(y="low:Q", y2="high:Q")
+
+
+st.altair_chart(bars(frame[frame["type"] == "all"], "lang"), width="stretch")
+
+diff = deltas(summary)
+if diff:
+    st.subheader("Distillation − direct")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "lang": [d.lang for d in diff],
+                "distill − direct": [round(d.delta, 4) for d in diff],
+                "beyond seed spread": [d.beyond_spread for d in diff],
+            }
+        ),
+        hide_index=True,
+    )
+
+if types:
+    st.subheader("Per entity type")
+    lang = st.selectbox("Language", pick_langs, key="results_type_lang")
+    per_type = frame[(frame["type"] != "all") & (frame["lang"] == lang)]
+    st.altair_chart(bars(per_type, "type"), width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"type": s.type, "mode": s.mode, "F1": s.text()}
+                for s in summary
+                if s.type != "all" and s.lang == lang
+            ]
+        )
+        .pivot(index="type", columns="mode", values="F1")
+        .reset_index(),
+        hide_index=True,
+        width="stretch",
+    )

@@ -1,0 +1,93 @@
+"""Results: aggregation of finished runs (core.comparison) and the Results page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.comparison import deltas, entity_types, load_rows, mean_std, summarise
+from core.errors import InputError
+
+MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+
+
+def row(lang, mode, seed, f1, per=0.5):
+    return {"lang": lang, "mode": mode, "seed": seed, "f1": f1, "per_type": {"PER": per}}
+
+
+ROWS = [
+    row("yor", "direct", 1, 0.40),
+    row("yor", "direct", 2, 0.42),
+    row("yor", "distill", 1, 0.50, per=0.7),
+    row("yor", "distill", 2, 0.52, per=0.9),
+    row("yor", "model-transfer", 1, 0.20),
+    row("hau", "direct", 1, 0.30),
+]
+
+
+@pytest.fixture
+def results_file(tmp_path):
+    path = tmp_path / "results" / "runs.jsonl"
+    path.parent.mkdir()
+    path.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n")
+    return path
+
+
+def test_mean_and_sample_std():
+    assert mean_std([0.4, 0.42]) == pytest.approx((0.41, 0.0141421356))
+    assert mean_std([0.3]) == (0.3, 0.0)
+
+
+def test_summaries_per_language_mode_and_type(results_file):
+    rows = load_rows([results_file])
+    assert rows[0]["name"] == "yor-direct-1" and rows[0]["source"] == "runs.jsonl"
+    assert entity_types(rows) == ["PER"]
+    summary = summarise(rows, ["PER"])
+    main = [(s.lang, s.mode, round(s.mean, 3), s.n) for s in summary if s.type == "all"]
+    assert main == [
+        ("hau", "direct", 0.3, 1),
+        ("yor", "model-transfer", 0.2, 1),
+        ("yor", "direct", 0.41, 2),
+        ("yor", "distill", 0.51, 2),
+    ]
+    per = next(s for s in summary if s.type == "PER" and s.mode == "distill")
+    assert per.mean == pytest.approx(0.8) and per.text().startswith("0.800 ± 0.141")
+    (d,) = deltas(summary)
+    assert d.lang == "yor" and d.delta == pytest.approx(0.10) and d.beyond_spread
+
+
+def test_bad_result_rows_name_file_and_line(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"lang": "yor", "mode": "direct", "f1": 0.4}\n{"lang": "yor"}\n')
+    with pytest.raises(InputError, match=r"r.jsonl:2: a result row needs the keys lang, mode, f1"):
+        load_rows([path])
+    path.write_text("not json\n")
+    with pytest.raises(InputError, match=r"r.jsonl:1: invalid JSON"):
+        load_rows([path])
+
+
+def test_results_page_table_chart_and_run_picking(tmp_path, results_file, monkeypatch):
+    from tests.app_support import build_demo
+
+    monkeypatch.setenv("XNER_HOME", str(tmp_path))
+    build_demo(tmp_path)
+    at = AppTest.from_file(MAIN, default_timeout=60).run()
+    at.switch_page("../pages/results.py").run()
+    at.sidebar.multiselect(key="results_files").set_value([str(results_file)]).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 6  # every run listed
+    table = at.dataframe[1].value
+    assert list(table["lang"]) == ["hau", "yor"]
+    assert table.set_index("lang").loc["yor", "distill"] == "0.510 ± 0.014 (n=2)"
+    assert len(at.get("vega_lite_chart")) == 2  # overall and per-type charts
+    delta = at.dataframe[2].value
+    assert list(delta["lang"]) == ["yor"] and bool(delta["beyond seed spread"][0])
+    # Drop one distill run: n falls to 1.
+    at.multiselect(key="results_left_out").set_value(["yor-distill-2"]).run()
+    assert len(at.dataframe[0].value) == 5  # the runs still compared
+    assert at.dataframe[1].value.set_index("lang").loc["yor", "distill"] == "0.500 ± 0.000 (n=1)"
+    at.multiselect(key="results_modes").set_value(["direct"]).run()
+    assert list(at.dataframe[1].value.columns) == ["lang", "direct"]
