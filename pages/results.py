@@ -13,7 +13,7 @@ from core.errors import InputError
 project_picker()
 st.title("Results")
 st.caption(
-    "Finished runs (one row per evaluated training job) from bench/results/*rows*.jsonl and "
+    "Finished runs (one row per evaluated training job) from `bench/results/*rows*.jsonl` and "
     "the data folder's results/; mean ± standard deviation over seeds."
 )
 
@@ -96,8 +96,11 @@ def bars(data: pd.DataFrame, column: str) -> alt.LayerChart:
         color=alt.Color("mode:N", title="mode"),
     )
     return base.mark_bar().encode(
-        y=alt.Y("F1:Q", scale=alt.Scale(domain=[0, 1])), tooltip=["lang", "mode", "type", "F1", "n"]
-    ) + base.mark_errorbar(color="black").encode(y="low:Q", y2="high:Q")
+        y=alt.Y("F1:Q", scale=alt.Scale(domain=[0, 1]), title="F1 (mean ± std over seeds)"),
+        tooltip=["lang", "mode", "type", "F1", "n"],
+    ) + base.mark_errorbar(color="black").encode(
+        y=alt.Y("low:Q", title="F1 (mean ± std over seeds)"), y2="high:Q"
+    )
 
 
 st.altair_chart(bars(frame[frame["type"] == "all"], "lang"), width="stretch")
