@@ -1,0 +1,135 @@
+"""What a run can do: job kinds by name. A job is `function(config, report, should_stop, workdir)
+-> metrics`; it reports progress dicts ({stage, step, total, epoch, epochs, loss, fraction, ...}),
+polls `should_stop` and returns early (or raises) when it says so, and keeps its checkpoints in
+`workdir`, so calling it again with the same workdir resumes.
+
+- `train`: core.training.train_job (imported only when a train run starts: torch is slow to load);
+- `demo`: a few short steps with made-up F1 scores, checkpointed every step (tests, app demo);
+- `sleep`: waits `seconds`, polling should_stop (tests of cancellation).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import ConfigError
+from core.formats import atomic_write
+from core.registry import Registry
+
+Report = Callable[[dict], None]
+StopCheck = Callable[[], bool]
+JobFunction = Callable[[dict, Report, StopCheck, Path], dict]
+
+
+@dataclass(frozen=True)
+class Job:
+    run: JobFunction
+    check: Callable[[dict], None] = lambda _config: None  # raises ConfigError before launch
+    description: str = ""
+
+
+JOBS: Registry[Job] = Registry("job kind")
+
+
+def job(name: str, description: str = "", check: Callable[[dict], None] | None = None):
+    def decorate(function: JobFunction) -> JobFunction:
+        JOBS.register(name)(lambda: Job(function, check or (lambda _c: None), description))
+        return function
+
+    return decorate
+
+
+def get_job(name: str) -> Job:
+    return JOBS.create(name)
+
+
+# --------------------------------------------------------------------------- train
+
+
+def _check_train(config: dict) -> None:
+    from core.training import check_config
+
+    check_config(config)
+
+
+@job("train", "core.training.train_job: direct, distill or model-transfer", _check_train)
+def train(config: dict, report: Report, should_stop: StopCheck, workdir: Path) -> dict:
+    from core.training import train_job
+
+    return train_job(config, report, should_stop, workdir)
+
+
+# --------------------------------------------------------------------------- demo, sleep
+
+DEMO_KEYS = {"steps", "step_seconds", "fail_at", "lang", "mode", "seed", "types", "name", "base_f1"}
+DEMO_MODE_F1 = {"model-transfer": 0.30, "direct": 0.45, "distill": 0.50}
+
+
+def _check_demo(config: dict) -> None:
+    unknown = sorted(set(config) - DEMO_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown demo job option(s) {', '.join(unknown)}; known: "
+                          + ", ".join(sorted(DEMO_KEYS)))
+
+
+def demo_metrics(config: dict) -> dict:
+    """Deterministic made-up scores: a base per mode plus seed noise (same config, same F1)."""
+    key = f"{config.get('lang', 'xx')}/{config.get('mode', 'direct')}/{config.get('seed', 0)}"
+    rng = random.Random(zlib.crc32(key.encode()))
+    base = float(config.get("base_f1", DEMO_MODE_F1.get(config.get("mode", "direct"), 0.4)))
+    per_type = {}
+    for entity_type in config.get("types", ["PER", "ORG", "LOC"]):
+        f1 = min(1.0, max(0.0, base + rng.uniform(-0.1, 0.1)))
+        per_type[entity_type] = {"f1": f1, "precision": f1, "recall": f1, "support": 100}
+    f1 = sum(v["f1"] for v in per_type.values()) / max(len(per_type), 1)
+    return {"f1": f1, "precision": f1, "recall": f1, "per_type": per_type}
+
+
+@job("demo", "a few short checkpointed steps with made-up scores", _check_demo)
+def demo(config: dict, report: Report, should_stop: StopCheck, workdir: Path) -> dict:
+    _check_demo(config)
+    steps = int(config.get("steps", 5))
+    pause = float(config.get("step_seconds", 0.1))
+    checkpoint = Path(workdir) / "checkpoints" / "demo.json"
+    step = json.loads(checkpoint.read_text())["step"] if checkpoint.exists() else 0
+    if step:
+        print(f"demo: resuming after step {step}", flush=True)
+    while step < steps:
+        if should_stop():
+            print(f"demo: stopped after step {step}", flush=True)
+            raise JobCancelled(f"cancelled after step {step} of {steps}")
+        if config.get("fail_at") == step + 1:
+            raise RuntimeError(f"demo failure at step {step + 1} (fail_at)")
+        time.sleep(pause)
+        step += 1
+        with atomic_write(checkpoint) as handle:
+            handle.write(json.dumps({"step": step}))
+        loss = 1.0 / step
+        report({"stage": "demo", "step": step, "total": steps, "loss": loss})
+        print(f"demo: step {step}/{steps} loss {loss:.3f}", flush=True)
+    metrics = demo_metrics(config)
+    with atomic_write(Path(workdir) / "metrics.json") as handle:
+        handle.write(json.dumps(metrics))
+    return metrics
+
+
+@job("sleep", "wait `seconds`, polling should_stop")
+def sleep(config: dict, report: Report, should_stop: StopCheck, workdir: Path) -> dict:
+    seconds = float(config.get("seconds", 1.0))
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if should_stop():
+            raise JobCancelled("cancelled while sleeping")
+        time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+    report({"stage": "sleep", "step": 1, "total": 1})
+    return {"seconds": seconds}
+
+
+class JobCancelled(Exception):
+    """A job stopped because should_stop said so (the worker marks the run cancelled)."""
