@@ -74,8 +74,10 @@ DEMO_MODE_F1 = {"model-transfer": 0.30, "direct": 0.45, "distill": 0.50}
 def _check_demo(config: dict) -> None:
     unknown = sorted(set(config) - DEMO_KEYS)
     if unknown:
-        raise ConfigError(f"unknown demo job option(s) {', '.join(unknown)}; known: "
-                          + ", ".join(sorted(DEMO_KEYS)))
+        raise ConfigError(
+            f"unknown demo job option(s) {', '.join(unknown)}; known: "
+            + ", ".join(sorted(DEMO_KEYS))
+        )
 
 
 def demo_metrics(config: dict) -> dict:

@@ -110,7 +110,10 @@ class RunManager:
         return run
 
     def list(
-        self, statuses: Iterable[str] | None = None, kind: str | None = None, limit: int | None = None
+        self,
+        statuses: Iterable[str] | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
     ) -> list[Run]:
         self.reconcile()
         return self.store.list(statuses, kind, limit)
@@ -148,7 +151,10 @@ class RunManager:
 
     def _mark_dead(self, run: Run, alive: bool | None, now: float) -> bool:
         if run.cancel_requested:
-            status, error = CANCELLED, "cancelled (the worker was stopped before it could record it)"
+            status, error = (
+                CANCELLED,
+                "cancelled (the worker was stopped before it could record it)",
+            )
         else:
             status = RESUMABLE if has_checkpoint(run.workdir) else FAILED
             if alive is False:
@@ -159,9 +165,7 @@ class RunManager:
                 error = f"no heartbeat for {age:.0f} s: the worker is presumed dead"
             if status == RESUMABLE:
                 error += "; checkpoint found: `xner runs resume` continues from it"
-        changed = self.store.transition(
-            run.id, ACTIVE, status=status, error=error, finished=now
-        )
+        changed = self.store.transition(run.id, ACTIVE, status=status, error=error, finished=now)
         if changed:
             _append_log(run, f"[xner] run marked {status}: {error}")
         return changed

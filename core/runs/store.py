@@ -273,8 +273,10 @@ class RunStore:
     def _update(self, run_id: str, allowed: tuple[str, ...] | None, fields: dict) -> bool:
         if "status" in fields and fields["status"] not in STATUSES:
             raise ValueError(f"unknown run status {fields['status']!r}")
-        values = {k: json.dumps(v, ensure_ascii=False) if k in _JSON_FIELDS and v is not None else v
-                  for k, v in fields.items()}
+        values = {
+            k: json.dumps(v, ensure_ascii=False) if k in _JSON_FIELDS and v is not None else v
+            for k, v in fields.items()
+        }
         values["updated"] = time.time()
         sql = f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?"
         args = [*values.values(), run_id]
