@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from core.registry import Registry
+from core.runs.process import pid_alive, process_start_time
 from core.runs.store import Run
-from core.runs.worker import process_start_time, run_worker
 
 ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the `core` package
 
@@ -121,26 +121,6 @@ class LocalExecutor(Executor):
             os.killpg(run.pid, signal.SIGKILL if force else signal.SIGTERM)
 
 
-def pid_alive(pid: int, start: str | None = None) -> bool:
-    """True if `pid` runs and is the same process (same start time) and not a zombie."""
-    stat_path = Path(f"/proc/{pid}/stat")
-    if not Path("/proc/self/stat").exists():  # no procfs (macOS): signal 0 is all we have
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    try:
-        fields = stat_path.read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    if fields[0] in ("Z", "X"):  # zombie or dead
-        return False
-    return start is None or fields[19] == start
-
-
 class SubmititExecutor(Executor):
     """A run as a submitit job; `cluster` is submitit's name for the backend."""
 
@@ -157,6 +137,8 @@ class SubmititExecutor(Executor):
         return executor
 
     def submit(self, run: Run, home: Path) -> dict:
+        from core.runs.worker import run_worker  # submitit pickles it by reference
+
         executor = self._executor(run)
         # submitit copies os.environ into the job (sbatch --export=ALL, or the local controller)
         with self._env_lock:

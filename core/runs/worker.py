@@ -29,6 +29,7 @@ from pathlib import Path
 
 from core.formats import atomic_write
 from core.runs.jobs import JobCancelled, get_job
+from core.runs.process import process_start_time
 from core.runs.store import (
     CANCELLED,
     FAILED,
@@ -43,15 +44,6 @@ from core.runs.store import (
 log = logging.getLogger("xner.worker")
 HEARTBEAT_S = float(os.environ.get("XNER_HEARTBEAT_S", "2"))
 PROGRESS_EVERY_S = 0.5  # progress writes at most this often (the last one always lands)
-
-
-def process_start_time(pid: int) -> str | None:
-    """The kernel's start time of `pid` (clock ticks since boot), to tell a reused pid apart."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
 
 
 # --------------------------------------------------------------------------- channels
