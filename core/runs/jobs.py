@@ -11,6 +11,7 @@ polls `should_stop` and returns early (or raises) when it says so, and keeps its
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 import zlib
@@ -24,6 +25,7 @@ from core.registry import Registry
 
 Report = Callable[[dict], None]
 StopCheck = Callable[[], bool]
+log = logging.getLogger("xner.jobs")
 JobFunction = Callable[[dict, Report, StopCheck, Path], dict]
 
 
@@ -101,10 +103,10 @@ def demo(config: dict, report: Report, should_stop: StopCheck, workdir: Path) ->
     checkpoint = Path(workdir) / "checkpoints" / "demo.json"
     step = json.loads(checkpoint.read_text())["step"] if checkpoint.exists() else 0
     if step:
-        print(f"demo: resuming after step {step}", flush=True)
+        log.info("demo: resuming after step %d", step)
     while step < steps:
         if should_stop():
-            print(f"demo: stopped after step {step}", flush=True)
+            log.info("demo: stopped after step %d", step)
             raise JobCancelled(f"cancelled after step {step} of {steps}")
         if config.get("fail_at") == step + 1:
             raise RuntimeError(f"demo failure at step {step + 1} (fail_at)")
@@ -114,7 +116,7 @@ def demo(config: dict, report: Report, should_stop: StopCheck, workdir: Path) ->
             handle.write(json.dumps({"step": step}))
         loss = 1.0 / step
         report({"stage": "demo", "step": step, "total": steps, "loss": loss})
-        print(f"demo: step {step}/{steps} loss {loss:.3f}", flush=True)
+        log.info("demo: step %d/%d loss %.3f", step, steps, loss)
     metrics = demo_metrics(config)
     with atomic_write(Path(workdir) / "metrics.json") as handle:
         handle.write(json.dumps(metrics))
