@@ -65,6 +65,7 @@ SECTION_KEYS = {
     "evaluation": {"test", "types", "report_types"},
     "demo": {"steps", "step_seconds", "fail_at", "base_f1"},
 }
+TYPE_ORDER = ("PER", "ORG", "LOC", "DATE", "MISC")  # column order of the entity types
 TEACHER_CHOICES = ("direct-ensemble", "direct-same-seed")
 UNLABELLED_SOURCES = ("masakhaner2", "mafand")
 
@@ -338,7 +339,9 @@ def _plan_train(exp: Experiment) -> list[list[PlannedRun]]:
                 if "labels_keep" in mt:
                     job["labels_keep"] = list(mt["labels_keep"])
             runs.append(
-                PlannedRun(job["name"], lang, job["mode"], job["seed"], "train", job, workdir, number)
+                PlannedRun(
+                    job["name"], lang, job["mode"], job["seed"], "train", job, workdir, number
+                )
             )
         phases.append(runs)
     return phases
@@ -536,7 +539,8 @@ def aggregate(rows: Sequence[dict], types: Sequence[str] | None = None) -> list[
     the order model-transfer, direct, distill. An entry for distill also gets
     `delta_vs_direct` and `beyond_seed_spread` (|delta| > the larger of the two stds)."""
     if types is None:
-        types = sorted({t for r in rows for t in (r.get("per_type") or {})})
+        seen = {t for r in rows for t in (r.get("per_type") or {})}
+        types = sorted(seen, key=lambda t: (TYPE_ORDER.index(t) if t in TYPE_ORDER else 99, t))
     groups: dict[tuple[str, str], list[dict]] = {}
     for row in rows:
         if row.get("f1") is None:

@@ -205,7 +205,9 @@ def test_train_job_runs_in_the_background(manager, tmp_path):
 
 
 def test_submitit_local_runs_and_cancels_through_the_file_channel(manager):
-    run = manager.launch("demo", FAST, executor="submitit-local", executor_params={"timeout_min": 2})
+    run = manager.launch(
+        "demo", FAST, executor="submitit-local", executor_params={"timeout_min": 2}
+    )
     assert run.external_id
     run = manager.wait(run.id, 30)
     assert run.status == "succeeded", run.error
@@ -277,3 +279,21 @@ def test_cli_config_file_and_follow(manager, tmp_path, capsys):
     config.write_text("- not a mapping\n")
     assert xner(["runs", "launch", "demo", "--config", str(config), *home]) == 1
     assert "one mapping" in capsys.readouterr().err
+
+
+def test_training_worker_killed_mid_epoch_resumes_from_its_checkpoint(manager, tmp_path):
+    from tests.test_training import job, write_data
+
+    files = write_data(tmp_path)
+    config = job(files, mode="direct", train=files["train"], epochs=40)
+    run = manager.launch("train", config)
+    # the embedded tagger checkpoints after every epoch: kill it once one is on disk
+    wait_for(lambda: has_checkpoint(run.workdir) and manager.get(run.id).progress.get("epoch"),
+             timeout=60)  # fmt: skip
+    os.kill(run.pid, signal.SIGKILL)
+    killed = wait_for(lambda: (r := manager.get(run.id)).status != "running" and r)
+    assert killed.status == "resumable" and manager.store.integrity() == "ok"
+    done = manager.wait(manager.resume(run.id).id, 120)
+    assert done.status == "succeeded", done.error
+    assert done.metrics["train"]["resumed_from_epoch"] >= 1  # continued, did not start over
+    assert Path(done.artifacts["model"]).is_dir()
