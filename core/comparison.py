@@ -1,7 +1,7 @@
 """Comparing finished runs for the Results page: result rows (one evaluated training job each:
-lang, mode, seed, f1, per_type...) read from JSONL, aggregated per language and mode (mean, sample
-standard deviation, n) overall and per entity type, and the distill - direct difference judged
-against the seed spread."""
+lang, mode, seed, f1, per_type...) from JSONL files or from the run registry, aggregated by
+core.experiment.aggregate per language and mode (mean, sample std over seeds, n), overall and per
+entity type, with the distill - direct difference judged against the seed spread."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from core.formats import PathLike, read_text
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = ("lang", "mode", "f1")
-MODE_ORDER = ("model-transfer", "direct", "distill")
 
 
 def result_files(home: PathLike | None = None) -> list[Path]:
@@ -69,54 +68,41 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
-def _mode_key(mode: str) -> tuple[int, str]:
-    return (MODE_ORDER.index(mode) if mode in MODE_ORDER else len(MODE_ORDER), mode)
+def registry_rows(home: PathLike | None = None) -> list[dict]:
+    """Result rows of the succeeded runs in the run registry (launched from the app or CLI)."""
+    from core.experiment import rows_from_runs
+    from core.runs import RunManager
 
-
-def summarise(rows: Sequence[dict], types: Sequence[str] = ()) -> list[Summary]:
-    """Mean/std over seeds per (lang, mode): the main F1 ("all") and each of `types`."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for row in rows:
-        groups.setdefault((str(row["lang"]), str(row["mode"])), []).append(row)
-    out = []
-    for lang, mode in sorted(groups, key=lambda k: (k[0], _mode_key(k[1]))):
-        group = groups[(lang, mode)]
-        mean, std = mean_std([float(r["f1"]) for r in group])
-        out.append(Summary(lang, mode, "all", mean, std, len(group)))
-        for t in types:
-            values = [_type_f1(r, t) for r in group]
-            values = [v for v in values if v is not None]
-            if values:
-                mean, std = mean_std(values)
-                out.append(Summary(lang, mode, t, mean, std, len(values)))
-    return out
-
-
-def _type_f1(row: dict, entity_type: str) -> float | None:
-    value = (row.get("per_type") or {}).get(entity_type)
-    if isinstance(value, dict):  # core.evaluate's per_type {TYPE: {f1, ...}}
-        value = value.get("f1")
-    return float(value) if value is not None else None
+    rows = rows_from_runs(RunManager(home).list(["succeeded"]))
+    return [dict(r, source="run registry") for r in rows]
 
 
 def entity_types(rows: Sequence[dict]) -> list[str]:
     return sorted({t for r in rows for t in (r.get("per_type") or {})})
 
 
-@dataclass(frozen=True)
-class Delta:
-    lang: str
-    delta: float
-    beyond_spread: bool  # |delta| larger than the larger of the two standard deviations
+def summarise(
+    rows: Sequence[dict], types: Sequence[str] | None = None
+) -> tuple[list[Summary], list[dict]]:
+    """core.experiment.aggregate's table, plus the same numbers in long form for charts:
+    one Summary per (lang, mode) for the main F1 ("all") and per entity type."""
+    from core.experiment import aggregate
+
+    per_type = [dict(r, per_type=_flat_types(r)) for r in rows]
+    table = aggregate(per_type, types)
+    long = []
+    for e in table:
+        long.append(Summary(e["lang"], e["mode"], "all", e["f1_mean"], e["f1_std"], e["n"]))
+        for key in e:
+            if key.endswith("_mean") and key != "f1_mean" and e[key] is not None:
+                t = key[: -len("_mean")]
+                long.append(Summary(e["lang"], e["mode"], t, e[key], e[f"{t}_std"], e["n"]))
+    return long, table
 
 
-def deltas(summaries: Sequence[Summary], a: str = "distill", b: str = "direct") -> list[Delta]:
-    """Per language: mean F1 of mode `a` minus mode `b` (main score)."""
-    main = {(s.lang, s.mode): s for s in summaries if s.type == "all"}
-    out = []
-    for lang in sorted({s.lang for s in summaries}):
-        sa, sb = main.get((lang, a)), main.get((lang, b))
-        if sa and sb:
-            d = sa.mean - sb.mean
-            out.append(Delta(lang, d, abs(d) > max(sa.std, sb.std)))
-    return out
+def _flat_types(row: dict) -> dict:
+    # core.evaluate nests {TYPE: {f1, ...}}; result rows keep {TYPE: f1}
+    return {
+        t: (v.get("f1") if isinstance(v, dict) else v)
+        for t, v in (row.get("per_type") or {}).items()
+    }

@@ -7,34 +7,39 @@ import pandas as pd
 import streamlit as st
 
 from app.state import project_picker
-from core.comparison import deltas, entity_types, load_rows, result_files, summarise
+from core.comparison import entity_types, load_rows, registry_rows, result_files, summarise
 from core.errors import InputError
 
 project_picker()
 st.title("Results")
 st.caption(
-    "Finished runs (one row per evaluated training job) from `bench/results/*rows*.jsonl` and "
-    "the data folder's results/; mean ± standard deviation over seeds."
+    "Finished runs (one row per evaluated training job) from `bench/results/*rows*.jsonl`, the data folder's results/ "
+    "and the run registry; mean ± standard deviation over seeds."
 )
 
+REGISTRY = "(runs in the run registry)"
 files = result_files()
-names = {str(f): f.name for f in files}
+names = {REGISTRY: REGISTRY} | {str(f): f.name for f in files}
 extra = st.sidebar.text_input("Another results file (JSONL)", key="results_extra")
 if extra.strip():
     names[extra.strip()] = extra.strip()
-if not names:
-    st.info("No results yet: finished runs appear here.")
-    st.stop()
+registry = registry_rows()
+default = [REGISTRY] if registry else list(names)[1:2]
 chosen = st.sidebar.multiselect(
-    "Result files", list(names), default=list(names)[:1], format_func=names.get, key="results_files"
+    "Result sources", list(names), default=default, format_func=names.get, key="results_files"
 )
 try:
-    rows = load_rows(chosen)
+    rows = load_rows([c for c in chosen if c != REGISTRY])
+    if REGISTRY in chosen:
+        rows += registry
 except InputError as exc:
     st.error(f"Could not read the results: {exc}")
     st.stop()
 if not rows:
-    st.info("Pick a results file in the sidebar.")
+    st.info(
+        "No finished runs in the chosen sources: pick a results file in the sidebar, or "
+        "wait for runs to finish."
+    )
     st.stop()
 
 langs = sorted({r["lang"] for r in rows})
@@ -63,7 +68,7 @@ if not rows:
     st.stop()
 
 types = entity_types(rows)
-summary = summarise(rows, types)
+summary, table_entries = summarise(rows, types)
 main = [s for s in summary if s.type == "all"]
 table = pd.DataFrame([{"lang": s.lang, "mode": s.mode, "F1": s.text()} for s in main])
 st.subheader("F1 per language (main types)")
@@ -105,15 +110,15 @@ def bars(data: pd.DataFrame, column: str) -> alt.LayerChart:
 
 st.altair_chart(bars(frame[frame["type"] == "all"], "lang"), width="stretch")
 
-diff = deltas(summary)
+diff = [e for e in table_entries if "delta_vs_direct" in e]
 if diff:
     st.subheader("Distillation − direct")
     st.dataframe(
         pd.DataFrame(
             {
-                "lang": [d.lang for d in diff],
-                "distill − direct": [round(d.delta, 4) for d in diff],
-                "beyond seed spread": [d.beyond_spread for d in diff],
+                "lang": [e["lang"] for e in diff],
+                "distill − direct": [round(e["delta_vs_direct"], 4) for e in diff],
+                "beyond seed spread": [e["beyond_seed_spread"] for e in diff],
             }
         ),
         hide_index=True,

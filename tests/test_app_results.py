@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.comparison import deltas, entity_types, load_rows, mean_std, summarise
+from core.comparison import entity_types, load_rows, mean_std, registry_rows, summarise
 from core.errors import InputError
 
 MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
@@ -45,18 +45,19 @@ def test_summaries_per_language_mode_and_type(results_file):
     rows = load_rows([results_file])
     assert rows[0]["name"] == "yor-direct-1" and rows[0]["source"] == "runs.jsonl"
     assert entity_types(rows) == ["PER"]
-    summary = summarise(rows, ["PER"])
+    summary, table = summarise(rows, ["PER"])
     main = [(s.lang, s.mode, round(s.mean, 3), s.n) for s in summary if s.type == "all"]
     assert main == [
-        ("hau", "direct", 0.3, 1),
         ("yor", "model-transfer", 0.2, 1),
         ("yor", "direct", 0.41, 2),
         ("yor", "distill", 0.51, 2),
+        ("hau", "direct", 0.3, 1),
     ]
     per = next(s for s in summary if s.type == "PER" and s.mode == "distill")
     assert per.mean == pytest.approx(0.8) and per.text().startswith("0.800 ± 0.141")
-    (d,) = deltas(summary)
-    assert d.lang == "yor" and d.delta == pytest.approx(0.10) and d.beyond_spread
+    (d,) = [e for e in table if "delta_vs_direct" in e]
+    assert d["lang"] == "yor" and d["delta_vs_direct"] == pytest.approx(0.10)
+    assert d["beyond_seed_spread"]
 
 
 def test_bad_result_rows_name_file_and_line(tmp_path):
@@ -80,7 +81,7 @@ def test_results_page_table_chart_and_run_picking(tmp_path, results_file, monkey
     assert not at.exception
     assert len(at.dataframe[0].value) == 6  # every run listed
     table = at.dataframe[1].value
-    assert list(table["lang"]) == ["hau", "yor"]
+    assert sorted(table["lang"]) == ["hau", "yor"]
     assert table.set_index("lang").loc["yor", "distill"] == "0.510 ± 0.014 (n=2)"
     assert len(at.get("vega_lite_chart")) == 2  # overall and per-type charts
     delta = at.dataframe[2].value
@@ -91,3 +92,27 @@ def test_results_page_table_chart_and_run_picking(tmp_path, results_file, monkey
     assert at.dataframe[1].value.set_index("lang").loc["yor", "distill"] == "0.500 ± 0.000 (n=1)"
     at.multiselect(key="results_modes").set_value(["direct"]).run()
     assert list(at.dataframe[1].value.columns) == ["lang", "direct"]
+
+
+def test_finished_registry_runs_are_results(tmp_path, monkeypatch):
+    from core.runs import RunManager
+    from tests.app_support import build_demo
+
+    monkeypatch.setenv("XNER_HOME", str(tmp_path))
+    monkeypatch.delenv("XNER_RUNS", raising=False)
+    build_demo(tmp_path)
+    manager = RunManager()
+    for seed in (1, 2):
+        run = manager.launch(
+            "demo",
+            {"steps": 1, "step_seconds": 0.01, "lang": "yor", "mode": "distill", "seed": seed},
+        )
+        assert manager.wait(run.id, timeout=60).status == "succeeded"
+    rows = registry_rows()
+    assert len(rows) == 2 and {r["source"] for r in rows} == {"run registry"}
+    at = AppTest.from_file(MAIN, default_timeout=60).run()
+    at.switch_page("../pages/results.py").run()
+    assert not at.exception
+    assert at.sidebar.multiselect(key="results_files").value == ["(runs in the run registry)"]
+    table = at.dataframe[1].value
+    assert list(table["lang"]) == ["yor"] and table["distill"][0].endswith("(n=2)")
