@@ -151,14 +151,29 @@ def test_correct_reload_and_screenshot_every_page(browser, server):
     assert page.locator("#target-spans mark[data-label=LOC]").count() == 0
     assert page.get_by_text("corrected (version 1)").count() == 1
 
+    # A background run (as `xner runs launch demo` would start it) for the Runs page to show live.
+    from core.runs import RunManager
+
+    manager = RunManager(server["home"] / "runs")
+    run = manager.launch(
+        "demo",
+        {"steps": 40, "step_seconds": 0.25, "lang": "yor", "mode": "distill"},
+        name="yor-distill-demo",
+    )
     for name, path in PAGES.items():
         if name == "explorer":
             continue
+        if name == "runs":
+            manager.wait(run.id, timeout=4)  # mid-way: progress and log lines to show
         page.goto(f"{server['url']}/{path}")
         page.wait_for_selector("h1", timeout=30_000)
         _wait_idle(page)
         page.wait_for_timeout(800)
         page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+        if name == "runs":
+            assert run.id in page.content()  # the run launched outside the app is listed
+    if manager.get(run.id).active:
+        manager.cancel(run.id, force=True)
     page.goto(f"{server['url']}/corrections")
     page.wait_for_selector("text=Corrections & export")
     # st.dataframe draws on a canvas; its cells exist (for accessibility) but are hidden
