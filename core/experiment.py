@@ -523,6 +523,14 @@ def rows_from_runs(runs: Sequence) -> list[dict]:
     return rows
 
 
+def results_for_runs(run_ids: Sequence[str], manager=None) -> list[dict]:
+    """The aggregated table (see `aggregate`) of the chosen runs: what the app compares."""
+    from core.runs import RunManager
+
+    manager = manager or RunManager()
+    return aggregate(rows_from_runs([manager.get(run_id) for run_id in run_ids]))
+
+
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:
     mean = sum(values) / len(values)
     if len(values) < 2:
@@ -659,7 +667,12 @@ def write_results(
 ) -> ExperimentResult:
     """rows.jsonl, results.csv, results.md and results.png under the output folder (and the
     rows under `publish` for the app's Results page)."""
-    rows = [result_row(o.run, o.metrics, o.run_id) for o in outcomes if o.metrics and o.run.lang]
+    order = {lang: i for i, lang in enumerate(exp.languages)}  # the file's order, not finish order
+    done = sorted(
+        (o for o in outcomes if o.metrics and o.run.lang),
+        key=lambda o: (order.get(o.run.lang, len(order)), _mode_order(o.run.mode), o.run.seed),
+    )
+    rows = [result_row(o.run, o.metrics, o.run_id) for o in done]
     failed = [{"name": o.run.name, "error": o.error, "run_id": o.run_id} for o in outcomes
               if o.error]  # fmt: skip
     main = exp.section("evaluation").get("types")

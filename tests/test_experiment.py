@@ -245,7 +245,7 @@ def test_run_manager_experiment_matches_in_process(tmp_path, monkeypatch, capsys
 
     runs = RunManager().list()  # $XNER_HOME/runs: the app sees these runs
     assert len(runs) == 4 and {r.status for r in runs} == {"succeeded"}
-    assert ex.aggregate(ex.rows_from_runs(runs)) == managed
+    assert ex.results_for_runs([r.id for r in runs]) == managed
 
 
 def test_failed_runs_are_reported_and_the_rest_tabulated(tmp_path, monkeypatch, capsys):

@@ -109,6 +109,22 @@ def test_local_run_succeeds_detached_with_progress_metrics_and_log(manager):
     assert manager.log_tail(run.id, 1).count("\n") == 0
 
 
+def test_a_run_outlives_the_process_that_launched_it(manager):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from core.runs import RunManager; "
+        "print(RunManager(sys.argv[1]).launch('demo', {'steps': 5, 'step_seconds': 0.1}).id)"
+    )
+    launcher = subprocess.run(
+        [sys.executable, "-c", code, str(manager.home)], capture_output=True, text=True,
+        check=True, cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    run_id = launcher.stdout.strip()  # the launcher has exited; its worker goes on
+    assert manager.wait(run_id, 20).status == "succeeded"
+
+
 def test_kill_9_mid_run_is_detected_marked_resumable_and_resumes(manager):
     victim = manager.launch("demo", {"steps": 40, "step_seconds": 0.05})
     bystander = manager.launch("demo", FAST)
