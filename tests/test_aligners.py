@@ -226,8 +226,12 @@ def test_simalign_checks_layer_and_options(minilm):
         get_aligner("simalign", model=str(minilm), layer=2, token_type="char")
 
 
-def test_simalign_missing_folder_and_unreachable_hub():
+def test_simalign_missing_folder_and_unreachable_hub(monkeypatch):
     pytest.importorskip("simalign")
+    # Offline mode makes the Hub fail at once (here it is unreachable anyway, after retries).
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ConfigError, match="not found"):
         get_aligner("simalign", model="./no/such/encoder")
     with pytest.raises(OfflineError, match="local model folder"):
