@@ -126,14 +126,13 @@ def run_eval_alignment(args: argparse.Namespace) -> int:
             raise ConfigError("--gold goes with --src-tgt, not --gold-dir")
         sets = find_gold_sets(args.gold_dir)
     results = []
+    aligner = _build(args)  # built once: an embedding aligner loads its encoder only once
     for gold_set in sets:
         guessed = _langs_from_name(gold_set.name)
         extra = read_extra_parallel(
             args.extra_parallel, args.source_lang or guessed[0], args.target_lang or guessed[1]
         )
-        scores = evaluate_aligner(
-            _build(args), gold_set, extra, progress=not (args.quiet or args.json)
-        )
+        scores = evaluate_aligner(aligner, gold_set, extra, progress=not (args.quiet or args.json))
         scores.update(aligner=args.aligner, extra_pairs=len(extra))
         results.append(scores)
     if args.json:
