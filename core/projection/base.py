@@ -11,7 +11,8 @@ from core.types import Alignment, ProjectedSpan, Projection, SentencePair, Span
 
 PROJECTORS: Registry[Projector] = Registry("projection method")
 
-_BACKENDS = ("core.projection.heuristic", "core.projection.candidates")
+# core.pipelines.markers registers `marker` (it needs a translator, so it lives with the pipelines).
+_BACKENDS = ("core.projection.heuristic", "core.projection.candidates", "core.pipelines.markers")
 
 
 class Projector(ABC):
