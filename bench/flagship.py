@@ -3,9 +3,11 @@
     python bench/flagship.py [--langs yor hau ibo zul pcm] [--seeds 1 2 3]
         [--modes direct distill model-transfer] [--epochs N] [--student-epochs N]
         [--param KEY=VALUE]... [--hard-weight W] [--mt-teacher-weight W] [--no-ensemble]
+        [--method heuristic|candidates-greedy|candidates-ilp] [--method-param KEY=VALUE]...
+        [--aligner-param KEY=VALUE]... [--split dev|test]
         [--parallel P] [--data ../shared/data] [--work artifacts/flagship] [--out DIR]
 
-MAFAND en-X (all splits) -> spaCy English labels -> eflomal -> heuristic projection (cached in
+MAFAND en-X (all splits) -> spaCy English labels -> eflomal -> projection (cached in
 WORK/<lang>/), then direct / distill / model-transfer embedded taggers, scored on the MasakhaNER
 2.0 test split (PER/ORG/LOC; DATE separately) for each seed. Prints the table and writes
 rows.jsonl, table.json and table.md to --out (default WORK/results).
@@ -46,6 +48,21 @@ def main() -> int:
     parser.add_argument("--hard-weight", type=float, default=1.0)
     parser.add_argument("--mt-teacher-weight", type=float, default=0.0)
     parser.add_argument("--no-ensemble", action="store_true", help="distill: same-seed teacher")
+    parser.add_argument("--method", default="heuristic", help="projection method")
+    parser.add_argument("--method-param", action="append", metavar="KEY=VALUE")
+    parser.add_argument(
+        "--aligner-param",
+        action="append",
+        metavar="KEY=VALUE",
+        default=None,
+        help="eflomal option (default symmetrization=grow-diag-final-and)",
+    )
+    parser.add_argument(
+        "--split",
+        default="test",
+        choices=("dev", "test"),
+        help="MasakhaNER split scored (dev to choose settings)",
+    )
     parser.add_argument("--parallel", type=int, default=1, help="worker processes")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--work", default=str(ROOT / "artifacts" / "flagship"))
@@ -60,17 +77,31 @@ def main() -> int:
         hard_weight=args.hard_weight,
         mt_teacher_weight=args.mt_teacher_weight,
         ensemble=not args.no_ensemble,
+        split=args.split,
     )
+    projection = {
+        "aligner_params": parse_params(
+            args.aligner_param or ["symmetrization=grow-diag-final-and"]
+        ),
+        "method": args.method,
+        "method_params": parse_params(args.method_param),
+    }
     work = Path(args.work)
     out = Path(args.out) if args.out else work / "results"
-    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs; settings: {settings}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs; settings: {settings}; "
+        f"projection: {projection}"
+    )
     started = time.perf_counter()
-    rows = run_flagship(args.langs, Path(args.data), work, settings, parallel=args.parallel)
+    rows = run_flagship(
+        args.langs, Path(args.data), work, settings, parallel=args.parallel, projection=projection
+    )
     table = summarise(rows)
     out.mkdir(parents=True, exist_ok=True)
     (out / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (out / "table.json").write_text(json.dumps({"settings": str(settings), "table": table},
-                                               indent=1))
+    (out / "table.json").write_text(
+        json.dumps({"settings": str(settings), "table": table}, indent=1)
+    )
     md = markdown_table(table)
     (out / "table.md").write_text(md + "\n")
     print(md)

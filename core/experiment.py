@@ -59,7 +59,14 @@ TOP_KEYS = {
     "model_transfer", "evaluation", "demo",
 }  # fmt: skip
 SECTION_KEYS = {
-    "projection": {"source_labeler", "aligner", "aligner_params", "method", "parallel"},
+    "projection": {
+        "source_labeler",
+        "aligner",
+        "aligner_params",
+        "method",
+        "method_params",
+        "parallel",
+    },
     "distill": {"student_epochs", "teachers", "hard_weight", "mt_teacher_weight", "unlabelled"},
     "model_transfer": {"train", "labels_keep"},
     "evaluation": {"test", "types", "report_types"},
@@ -68,6 +75,7 @@ SECTION_KEYS = {
 TYPE_ORDER = ("PER", "ORG", "LOC", "DATE", "MISC")  # column order of the entity types
 TEACHER_CHOICES = ("direct-ensemble", "direct-same-seed")
 UNLABELLED_SOURCES = ("masakhaner2", "mafand")
+ALIGNMENT_PROJECTORS = ("heuristic", "candidates-greedy", "candidates-ilp")  # need links only
 
 
 def known_languages() -> set[str]:
@@ -230,12 +238,9 @@ def _check_train(exp: Experiment, fail) -> None:
         value = projection.get(key, default)
         if value not in registry:
             raise fail(f"unknown projection.{key} {value!r}; known: {', '.join(registry.names())}")
-    if (projection.get("aligner", "eflomal"), projection.get("method", "heuristic")) != (
-        "eflomal",
-        "heuristic",
-    ):
-        raise fail("the MAFAND projection (core.flagship.prepare_language) runs eflomal + "
-                   "heuristic only so far")  # fmt: skip
+    if projection.get("method", "heuristic") not in ALIGNMENT_PROJECTORS:
+        raise fail(f"projection.method {projection['method']!r} needs a translator; the MAFAND "
+                   f"projection takes one of {', '.join(ALIGNMENT_PROJECTORS)}")  # fmt: skip
     if projection.get("parallel", "mafand_mt") != "mafand_mt":
         raise fail(f"unknown projection.parallel {projection['parallel']!r}; known: mafand_mt")
     tagger = exp.config.get("tagger", "embedded")
@@ -361,7 +366,10 @@ def prepare(exp: Experiment, progress: bool = True) -> None:
             lang,
             exp.data,
             exp.work,
+            aligner=projection.get("aligner", "eflomal"),
             aligner_params=projection.get("aligner_params"),
+            method=projection.get("method", "heuristic"),
+            method_params=projection.get("method_params"),
             labeler=projection.get("source_labeler", "spacy"),
             progress=progress,
         )

@@ -50,17 +50,32 @@ def prepare_language(
     data: Path,
     work: Path,
     *,
+    aligner: str = "eflomal",
     aligner_params: dict | None = None,
+    method: str = "heuristic",
+    method_params: dict | None = None,
     labeler: str = "spacy",
     force: bool = False,
     progress: bool = False,
 ) -> dict[str, Path]:
-    """Project spaCy's English entities over MAFAND en-`lang` (all splits) onto the target side.
+    """Project `labeler`'s English entities over MAFAND en-`lang` (all splits) onto the target
+    side with `aligner` and the projection `method`.
 
-    Cached: an existing `stats.json` means the files are complete (it is written last)."""
+    Cached: an existing `stats.json` (written last, so the files are complete) with the same
+    settings is reused; other settings rebuild the files."""
     files = _files(work, lang)
+    settings = {
+        "labeler": labeler,
+        "aligner": aligner,
+        "aligner_params": dict(aligner_params or {}),
+        "method": method,
+        "method_params": dict(method_params or {}),
+    }
     if files["stats"].exists() and not force:
-        return files
+        cached = json.loads(files["stats"].read_text()).get("settings")
+        if cached == settings:
+            return files
+        log.info("%s: projection settings changed (%s -> %s), rebuilding", lang, cached, settings)
     from core.aligners.base import get_aligner
     from core.labelers import get_labeler
     from core.pipeline import align_pairs, make_pairs, project_pairs
@@ -86,9 +101,11 @@ def prepare_language(
         Sentence(s, t, id=str(n), lang="en") for n, (s, t) in enumerate(zip(src_tokens, tags))
     ]
     targets = [Sentence(t, None, id=str(n), lang=lang) for n, t in enumerate(tgt_tokens)]
-    params = {"symmetrization": "grow-diag-final-and", **(aligner_params or {})}
-    aligned = align_pairs(make_pairs(sources, targets), get_aligner("eflomal", **params))
-    projections = project_pairs(aligned, get_projector("heuristic"), progress=progress)
+    aligned = align_pairs(
+        make_pairs(sources, targets), get_aligner(aligner, **settings["aligner_params"])
+    )
+    projector = get_projector(method, **settings["method_params"])
+    projections = project_pairs(aligned, projector, progress=progress)
     projected = [p.labelled_target() for p in projections]
     write_conll(files["source"], sources)
     write_conll(files["projected"], projected)
@@ -97,6 +114,7 @@ def prepare_language(
     write_lines(files["unlabelled"], unlabelled)
     stats = {
         "lang": lang,
+        "settings": settings,
         "pairs": len(pairs),
         "kept_pairs": len(src_tokens),
         "source_entities": sum(len(s.spans) for s in sources),
@@ -121,6 +139,7 @@ class FlagshipSettings:
     hard_weight: float = 1.0  # distill: projected hard labels mixed into the student's data
     mt_teacher_weight: float = 0.0  # distill: weight of the model-transfer model as a teacher
     ensemble: bool = True  # distill: the direct models of all seeds teach (else the same seed)
+    split: str = "test"  # MasakhaNER split scored: "dev" to choose settings, "test" to report
 
 
 def flagship_plan(
@@ -144,7 +163,7 @@ def flagship_plan(
         common["epochs"] = s.epochs
 
     def test(lang: str) -> dict:
-        return {"path": str(data / "masakhaner2" / lang / "test.txt"), "format": "conll"}
+        return {"path": str(data / "masakhaner2" / lang / f"{s.split}.txt"), "format": "conll"}
 
     first: list[tuple[dict, Path]] = []
     second: list[tuple[dict, Path]] = []
@@ -240,11 +259,13 @@ def run_flagship(
     work: Path,
     settings: FlagshipSettings,
     parallel: int = 1,
+    projection: dict | None = None,
 ) -> list[dict]:
-    """Prepare the projected data, then run the plan's phases (`parallel` worker processes);
-    returns one row per evaluated job (model-transfer training jobs are not rows)."""
+    """Prepare the projected data (`projection`: keyword arguments of `prepare_language`), then
+    run the plan's phases (`parallel` worker processes); returns one row per evaluated job
+    (model-transfer training jobs are not rows)."""
     for lang in languages:
-        prepare_language(lang, data, work)
+        prepare_language(lang, data, work, **(projection or {}))
     rows: list[dict] = []
     for phase in flagship_plan(languages, data, work, settings):
         if parallel > 1:
@@ -269,7 +290,11 @@ def summarise(rows: Sequence[dict]) -> list[dict]:
         by_mode = {}
         for mode in dict.fromkeys(r["mode"] for r in rows if r["lang"] == lang):
             f1 = [r["f1"] for r in rows if r["lang"] == lang and r["mode"] == mode]
-            date = [r["per_type"].get("DATE", 0.0) for r in rows if r["lang"] == lang and r["mode"] == mode]
+            date = [
+                r["per_type"].get("DATE", 0.0)
+                for r in rows
+                if r["lang"] == lang and r["mode"] == mode
+            ]
             entry = {
                 "lang": lang,
                 "mode": mode,
@@ -280,7 +305,9 @@ def summarise(rows: Sequence[dict]) -> list[dict]:
             }
             for t in MAIN_TYPES:
                 entry[f"{t}_f1_mean"] = statistics.mean(
-                    r["per_type"].get(t, 0.0) for r in rows if r["lang"] == lang and r["mode"] == mode
+                    r["per_type"].get(t, 0.0)
+                    for r in rows
+                    if r["lang"] == lang and r["mode"] == mode
                 )
             by_mode[mode] = entry
             table.append(entry)

@@ -170,6 +170,9 @@ def test_train_experiment_checks_its_data(tmp_path, monkeypatch):
     path = write_config(tmp_path, job="train", projection={"aligner": "magic"})
     with pytest.raises(ConfigError, match="unknown projection.aligner 'magic'"):
         ex.load_experiment(path)
+    path = write_config(tmp_path, job="train", projection={"method": "marker"})
+    with pytest.raises(ConfigError, match="'marker' needs a translator"):
+        ex.load_experiment(path)
 
 
 def test_the_flagship_config_validates_and_plans(shared_data, monkeypatch):

@@ -17,6 +17,7 @@ import argparse
 from functools import cache
 
 from core.cliutil import (
+    DEFAULT_METHOD,
     add_aligner_args,
     add_method_args,
     build_aligner,
@@ -67,8 +68,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     e.add_argument(
         "--bt-method",
-        default="heuristic",
-        help="projection method used inside back-translation (default heuristic)",
+        default=DEFAULT_METHOD,
+        help=f"projection method used inside back-translation (default {DEFAULT_METHOD})",
     )
     e.add_argument(
         "--match-threshold",

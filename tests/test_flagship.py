@@ -1,0 +1,49 @@
+"""core.flagship: the MAFAND projection step of the flagship experiment, on a tiny corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core.flagship import prepare_language
+from core.formats import read_conll
+
+PAIRS = [
+    ("John Smith went to Lagos yesterday .", "John Smith lọ sí Lagos lánàá ."),
+    ("Mary lives in Abuja .", "Mary ń gbé ní Abuja ."),
+    ("The United Nations met in Geneva .", "United Nations pàdé ní Geneva ."),
+    ("Lagos is a big city .", "Lagos jẹ́ ìlú ńlá ."),
+    ("John visited Mary in Abuja .", "John bẹ Mary wò ní Abuja ."),
+] * 4
+
+
+def make_data(root: Path) -> Path:
+    mafand = root / "mafand_mt" / "en-yor"
+    mafand.mkdir(parents=True)
+    rows = ["en\tyo"] + [f"{en}\t{yo}" for en, yo in PAIRS]
+    (mafand / "train.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ner = root / "masakhaner2" / "yor"
+    ner.mkdir(parents=True)
+    (ner / "train.txt").write_text("Ade B-PER\nlọ O\nsí O\nIbadan B-LOC\n\n", encoding="utf-8")
+    return root
+
+
+def test_projection_settings_key_the_cache(tmp_path):
+    data, work = make_data(tmp_path / "data"), tmp_path / "work"
+    files = prepare_language("yor", data, work, aligner_params={"symmetrization": "union"})
+    stats = json.loads(files["stats"].read_text())
+    assert stats["settings"]["method"] == "heuristic" and stats["kept_pairs"] == len(PAIRS)
+    projected = read_conll(files["projected"])
+    assert len(projected) == len(PAIRS)
+    assert any(span.label == "LOC" for s in projected for span in s.spans)  # Lagos/Abuja/Geneva
+    unlabelled = files["unlabelled"].read_text(encoding="utf-8").splitlines()
+    assert unlabelled[0] == "Ade lọ sí Ibadan" and len(unlabelled) == 1 + len(PAIRS)
+
+    built = files["stats"].stat().st_mtime_ns
+    prepare_language("yor", data, work, aligner_params={"symmetrization": "union"})
+    assert files["stats"].stat().st_mtime_ns == built  # same settings: reused
+
+    prepare_language("yor", data, work, method="candidates-greedy")
+    stats = json.loads(files["stats"].read_text())
+    assert stats["settings"]["method"] == "candidates-greedy"  # other settings: rebuilt
+    assert stats["settings"]["aligner_params"] == {}
