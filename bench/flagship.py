@@ -4,7 +4,7 @@
         [--modes direct distill model-transfer] [--epochs N] [--student-epochs N]
         [--param KEY=VALUE]... [--hard-weight W] [--mt-teacher-weight W] [--no-ensemble]
         [--method heuristic|candidates-greedy|candidates-ilp] [--method-param KEY=VALUE]...
-        [--aligner-param KEY=VALUE]... [--split dev|test]
+        [--aligner-param KEY=VALUE]... [--drop-incomplete] [--split dev|test]
         [--parallel P] [--data ../shared/data] [--work artifacts/flagship] [--out DIR]
 
 MAFAND en-X (all splits) -> spaCy English labels -> eflomal -> projection (cached in
@@ -58,6 +58,11 @@ def main() -> int:
         help="eflomal option (default symmetrization=grow-diag-final-and)",
     )
     parser.add_argument(
+        "--drop-incomplete",
+        action="store_true",
+        help="train only on pairs whose source entities were all projected",
+    )
+    parser.add_argument(
         "--split",
         default="test",
         choices=("dev", "test"),
@@ -85,6 +90,7 @@ def main() -> int:
         ),
         "method": args.method,
         "method_params": parse_params(args.method_param),
+        "drop_incomplete": args.drop_incomplete,
     }
     work = Path(args.work)
     out = Path(args.out) if args.out else work / "results"

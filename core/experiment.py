@@ -65,6 +65,7 @@ SECTION_KEYS = {
         "aligner_params",
         "method",
         "method_params",
+        "drop_incomplete",
         "parallel",
     },
     "distill": {"student_epochs", "teachers", "hard_weight", "mt_teacher_weight", "unlabelled"},
@@ -371,6 +372,7 @@ def prepare(exp: Experiment, progress: bool = True) -> None:
             method=projection.get("method", "heuristic"),
             method_params=projection.get("method_params"),
             labeler=projection.get("source_labeler", "spacy"),
+            drop_incomplete=bool(projection.get("drop_incomplete", False)),
             progress=progress,
         )
 

@@ -55,11 +55,14 @@ def prepare_language(
     method: str = "heuristic",
     method_params: dict | None = None,
     labeler: str = "spacy",
+    drop_incomplete: bool = False,
     force: bool = False,
     progress: bool = False,
 ) -> dict[str, Path]:
     """Project `labeler`'s English entities over MAFAND en-`lang` (all splits) onto the target
-    side with `aligner` and the projection `method`.
+    side with `aligner` and the projection `method`. `drop_incomplete` keeps only the pairs whose
+    source entities were all projected: an entity the projection missed would teach the tagger
+    that its words are O.
 
     Cached: an existing `stats.json` (written last, so the files are complete) with the same
     settings is reused; other settings rebuild the files."""
@@ -70,6 +73,7 @@ def prepare_language(
         "aligner_params": dict(aligner_params or {}),
         "method": method,
         "method_params": dict(method_params or {}),
+        "drop_incomplete": drop_incomplete,
     }
     if files["stats"].exists() and not force:
         cached = json.loads(files["stats"].read_text()).get("settings")
@@ -106,7 +110,9 @@ def prepare_language(
     )
     projector = get_projector(method, **settings["method_params"])
     projections = project_pairs(aligned, projector, progress=progress)
-    projected = [p.labelled_target() for p in projections]
+    projected = [
+        p.labelled_target() for p in projections if not (drop_incomplete and p.unprojected)
+    ]
     write_conll(files["source"], sources)
     write_conll(files["projected"], projected)
     masakhaner_train = read_conll(data / "masakhaner2" / lang / "train.txt")
@@ -119,6 +125,7 @@ def prepare_language(
         "kept_pairs": len(src_tokens),
         "source_entities": sum(len(s.spans) for s in sources),
         "projected_entities": sum(len(p.spans) for p in projections),
+        "training_sentences": len(projected),
         "unlabelled_sentences": len(unlabelled),
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -47,3 +47,15 @@ def test_projection_settings_key_the_cache(tmp_path):
     stats = json.loads(files["stats"].read_text())
     assert stats["settings"]["method"] == "candidates-greedy"  # other settings: rebuilt
     assert stats["settings"]["aligner_params"] == {}
+
+
+def test_drop_incomplete_keeps_only_fully_projected_pairs(tmp_path):
+    data = make_data(tmp_path / "data")
+    with (data / "mafand_mt" / "en-yor" / "train.tsv").open("a", encoding="utf-8") as f:
+        f.write("Paris .\t.\n")  # nothing on the target side for Paris to land on
+    files = prepare_language("yor", data, tmp_path / "work", drop_incomplete=True)
+    stats = json.loads(files["stats"].read_text())
+    projected = read_conll(files["projected"])
+    assert stats["source_entities"] > stats["projected_entities"]
+    assert len(projected) == stats["training_sentences"] < stats["kept_pairs"]
+    assert [s.tokens for s in projected if s.tokens == ["."]] == []
