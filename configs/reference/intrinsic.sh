@@ -35,7 +35,8 @@ case "$aligner" in
       --aligner-param device=cuda) ;;
   awesome-align)
     aligner_args=(--aligner awesome-align --aligner-param model=bert-base-multilingual-cased
-      --aligner-param layer=8 --aligner-param threshold=0.001) ;;
+      --aligner-param layer=8 --aligner-param threshold=0.001 --aligner-param extraction=softmax
+      --aligner-param device=cuda) ;;
   *) echo "unknown aligner $aligner (simalign or awesome-align)" >&2; exit 2 ;;
 esac
 

@@ -14,7 +14,11 @@ TokenPair = tuple[Sequence[str], Sequence[str]]
 ALIGNERS: Registry[Aligner] = Registry("aligner")
 
 # Backend modules register themselves on import; listed here so lookups by name find them.
-_BACKENDS = ("core.aligners.eflomal_aligner", "core.aligners.simalign_aligner")
+_BACKENDS = (
+    "core.aligners.eflomal_aligner",
+    "core.aligners.simalign_aligner",
+    "core.aligners.awesome_aligner",
+)
 
 
 class Aligner(ABC):
