@@ -48,14 +48,15 @@ def main() -> int:
     parser.add_argument("--hard-weight", type=float, default=1.0)
     parser.add_argument("--mt-teacher-weight", type=float, default=0.0)
     parser.add_argument("--no-ensemble", action="store_true", help="distill: same-seed teacher")
-    parser.add_argument("--method", default="heuristic", help="projection method")
+    # Projection defaults: chosen on the yor dev split (bench/results/flagship.md)
+    parser.add_argument("--method", default="candidates-greedy", help="projection method")
     parser.add_argument("--method-param", action="append", metavar="KEY=VALUE")
     parser.add_argument(
         "--aligner-param",
         action="append",
         metavar="KEY=VALUE",
         default=None,
-        help="eflomal option (default symmetrization=grow-diag-final-and)",
+        help="eflomal option (default symmetrization=intersection, with identical-token links)",
     )
     parser.add_argument(
         "--drop-incomplete",
@@ -85,9 +86,7 @@ def main() -> int:
         split=args.split,
     )
     projection = {
-        "aligner_params": parse_params(
-            args.aligner_param or ["symmetrization=grow-diag-final-and"]
-        ),
+        "aligner_params": parse_params(args.aligner_param or ["symmetrization=intersection"]),
         "method": args.method,
         "method_params": parse_params(args.method_param),
         "drop_incomplete": args.drop_incomplete,

@@ -1,5 +1,5 @@
 """The offline flagship experiment (issue 4): MAFAND en-X -> spaCy English labels -> eflomal ->
-heuristic projection -> direct vs distill vs model-transfer taggers -> MasakhaNER 2.0 test.
+projection (heuristic or candidates) -> direct vs distill vs model-transfer taggers -> MasakhaNER 2.0 test.
 
 `prepare_language` builds (and caches under a work folder) the per-language files the training
 modes read; `flagship_jobs` turns them into `core.training.train_job` configs, one per mode and
