@@ -168,6 +168,10 @@ def test_correct_reload_and_screenshot_every_page(browser, server):
         page.goto(f"{server['url']}/{path}")
         page.wait_for_selector("h1", timeout=30_000)
         _wait_idle(page)
+        if name == "runs":  # the run's log lines, written by its worker, are shown live
+            page.wait_for_selector("text=/demo: step \\d+\\/40/", timeout=30_000)
+        if name == "results":  # the chart with error bars is drawn
+            page.wait_for_selector(".vega-embed", timeout=30_000)
         page.wait_for_timeout(800)
         page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
         if name == "runs":
