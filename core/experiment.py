@@ -14,7 +14,9 @@ file; relative paths are taken from the working directory, like the rest of the 
     executor: inprocess             # or a run-manager executor: local, slurm, submitit-local
     parallel: 1                     # run-manager runs at a time
     projection: {source_labeler: spacy, aligner: eflomal, aligner_params: {...},
-                 method: heuristic, parallel: mafand_mt}
+                 method: heuristic, method_params: {...}, drop_incomplete: false,
+                 parallel: mafand_mt,
+                 languages: {yor: {method: candidates-greedy, ...}}}   # per-language overrides
     tagger: embedded
     tagger_params: {...}
     epochs: 8                       # direct and model-transfer
@@ -67,6 +69,7 @@ SECTION_KEYS = {
         "method_params",
         "drop_incomplete",
         "parallel",
+        "languages",
     },
     "distill": {"student_epochs", "teachers", "hard_weight", "mt_teacher_weight", "unlabelled"},
     "model_transfer": {"train", "labels_keep"},
@@ -105,6 +108,12 @@ class Experiment:
 
     def section(self, key: str) -> dict:
         return dict(self.config.get(key) or {})
+
+    def projection_for(self, lang: str) -> dict:
+        """The projection section with `projection.languages[lang]`'s overrides applied."""
+        projection = self.section("projection")
+        overrides = projection.pop("languages", None) or {}
+        return {**projection, **(overrides.get(lang) or {})}
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -230,20 +239,31 @@ def _check_train(exp: Experiment, fail) -> None:
     load_aligners()
     for module in projection_base._BACKENDS:  # the projectors register on import
         importlib.import_module(module)
-    projection = exp.section("projection")
-    for key, registry, default in (
-        ("source_labeler", LABELERS, "spacy"),
-        ("aligner", ALIGNERS, "eflomal"),
-        ("method", PROJECTORS, "heuristic"),
-    ):
-        value = projection.get(key, default)
-        if value not in registry:
-            raise fail(f"unknown projection.{key} {value!r}; known: {', '.join(registry.names())}")
-    if projection.get("method", "heuristic") not in ALIGNMENT_PROJECTORS:
-        raise fail(f"projection.method {projection['method']!r} needs a translator; the MAFAND "
-                   f"projection takes one of {', '.join(ALIGNMENT_PROJECTORS)}")  # fmt: skip
-    if projection.get("parallel", "mafand_mt") != "mafand_mt":
-        raise fail(f"unknown projection.parallel {projection['parallel']!r}; known: mafand_mt")
+    overrides = exp.section("projection").get("languages") or {}
+    if not isinstance(overrides, dict):
+        raise fail("projection.languages must map a language to projection settings")
+    for lang, override in overrides.items():
+        if lang not in exp.languages:
+            raise fail(f"projection.languages.{lang}: not one of the experiment's languages")
+        unknown = set(override or {}) - (SECTION_KEYS["projection"] - {"languages"})
+        if unknown:
+            raise fail(f"unknown key(s) projection.languages.{lang}.{', '.join(sorted(unknown))}")
+    for lang in exp.languages:
+        projection = exp.projection_for(lang)
+        for key, registry, default in (
+            ("source_labeler", LABELERS, "spacy"),
+            ("aligner", ALIGNERS, "eflomal"),
+            ("method", PROJECTORS, "heuristic"),
+        ):
+            value = projection.get(key, default)
+            if value not in registry:
+                raise fail(f"unknown projection.{key} {value!r}; known: "
+                           + ", ".join(registry.names()))  # fmt: skip
+        if projection.get("method", "heuristic") not in ALIGNMENT_PROJECTORS:
+            raise fail(f"projection.method {projection['method']!r} needs a translator; the "
+                       f"MAFAND projection takes one of {', '.join(ALIGNMENT_PROJECTORS)}")  # fmt: skip
+        if projection.get("parallel", "mafand_mt") != "mafand_mt":
+            raise fail(f"unknown projection.parallel {projection['parallel']!r}; known: mafand_mt")
     tagger = exp.config.get("tagger", "embedded")
     if tagger not in TAGGERS:
         raise fail(f"unknown tagger {tagger!r}; known: {', '.join(TAGGERS.names())}")
@@ -361,8 +381,8 @@ def prepare(exp: Experiment, progress: bool = True) -> None:
         return
     from core.flagship import prepare_language
 
-    projection = exp.section("projection")
     for lang in exp.languages:
+        projection = exp.projection_for(lang)
         prepare_language(
             lang,
             exp.data,

@@ -173,6 +173,34 @@ def test_train_experiment_checks_its_data(tmp_path, monkeypatch):
     path = write_config(tmp_path, job="train", projection={"method": "marker"})
     with pytest.raises(ConfigError, match="'marker' needs a translator"):
         ex.load_experiment(path)
+    path = write_config(
+        tmp_path, job="train", projection={"languages": {"yor": {"method": "marker"}}}
+    )
+    with pytest.raises(ConfigError, match="'marker' needs a translator"):
+        ex.load_experiment(path)
+    path = write_config(tmp_path, job="train", projection={"languages": {"yor": {"metod": "x"}}})
+    with pytest.raises(ConfigError, match="unknown key.*projection.languages.yor.metod"):
+        ex.load_experiment(path)
+    path = write_config(tmp_path, job="train", projection={"languages": {"zul": {}}})
+    with pytest.raises(ConfigError, match="projection.languages.zul: not one of"):
+        ex.load_experiment(path)
+
+
+def test_per_language_projection_overrides_the_shared_settings(tmp_path):
+    projection = {
+        "method": "heuristic",
+        "aligner_params": {"symmetrization": "grow-diag-final-and"},
+        "languages": {"yor": {"method": "candidates-greedy"}},
+    }
+    exp = ex.Experiment(
+        "toy", tmp_path / "toy.yaml", "train", ["yor", "hau"], [1], ["direct"],
+        tmp_path, tmp_path, tmp_path, config={"projection": projection},
+    )  # fmt: skip
+    assert exp.projection_for("yor") == {
+        "method": "candidates-greedy",
+        "aligner_params": {"symmetrization": "grow-diag-final-and"},
+    }
+    assert exp.projection_for("hau")["method"] == "heuristic"
 
 
 def test_the_flagship_config_validates_and_plans(shared_data, monkeypatch):
