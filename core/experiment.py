@@ -416,17 +416,40 @@ def _finished(run: PlannedRun) -> dict | None:
     if not (job_file.exists() and metrics_file.exists()):
         return None
     try:
-        if json.loads(job_file.read_text()) != {"kind": run.kind, "config": run.config}:
+        if json.loads(job_file.read_text()) != _job_record(run):
             return None
         return json.loads(metrics_file.read_text())
     except (OSError, json.JSONDecodeError):
         return None
 
 
+def _inputs(config: dict) -> dict[str, list]:
+    """Size and modification time of the files a job reads (a teacher folder: its files), so
+    that a rebuilt input (e.g. data projected with other settings) is not mistaken for the same."""
+    specs = [config.get(k) for k in ("train", "unlabelled", "dev", "test", "model")]
+    specs += list(config.get("teachers") or [])
+    found: dict[str, list] = {}
+    for spec in specs:
+        path = Path(spec["path"] if isinstance(spec, dict) else spec) if spec else None
+        if path is None or not path.exists():
+            continue
+        for file in sorted(path.iterdir()) if path.is_dir() else [path]:
+            if file.is_file():
+                stat = file.stat()
+                found[str(file)] = [stat.st_size, stat.st_mtime_ns]
+    return found
+
+
+def _job_record(run: PlannedRun) -> dict:
+    return {"kind": run.kind, "config": run.config, "inputs": _inputs(run.config)}
+
+
 def _record_job(run: PlannedRun) -> None:
+    """Written as the run starts; earlier metrics go, so a crash cannot pass them off as its own."""
     run.workdir.mkdir(parents=True, exist_ok=True)
+    (run.workdir / "metrics.json").unlink(missing_ok=True)
     with atomic_write(run.workdir / "job.json") as handle:
-        json.dump({"kind": run.kind, "config": run.config}, handle, ensure_ascii=False)
+        json.dump(_job_record(run), handle, ensure_ascii=False)
 
 
 def run_plan(
@@ -472,7 +495,7 @@ def run_plan(
 
 
 def _save_metrics(run: PlannedRun, metrics: dict) -> None:
-    if not (run.workdir / "metrics.json").exists():
+    if not (run.workdir / "metrics.json").exists():  # the job may have written its own
         with atomic_write(run.workdir / "metrics.json") as handle:
             json.dump(metrics, handle)
 

@@ -287,3 +287,19 @@ def test_failed_runs_are_reported_and_the_rest_tabulated(tmp_path, monkeypatch, 
     assert "run yor-direct-seed1 failed: RuntimeError: demo failure at step 2" in err
     md = (tmp_path / "work" / "results" / "results.md").read_text()
     assert "Failed runs:" in md and "no results" in md
+
+
+def test_a_rebuilt_input_or_a_crash_is_not_mistaken_for_a_finished_run(tmp_path):
+    train = tmp_path / "projected.conll"
+    train.write_text("Ade B-PER\n\n", encoding="utf-8")
+    run = ex.PlannedRun(
+        "yor-direct-seed1", "yor", "direct", 1, "train",
+        {"mode": "direct", "train": {"path": str(train), "format": "conll"}}, tmp_path / "run",
+    )  # fmt: skip
+    ex._record_job(run)
+    ex._save_metrics(run, {"f1": 0.5})
+    assert ex._finished(run) == {"f1": 0.5}
+    train.write_text("Ade B-PER\nlọ O\n\n", encoding="utf-8")  # projected again, other settings
+    assert ex._finished(run) is None
+    ex._record_job(run)  # the rerun starts ... and crashes before writing metrics
+    assert ex._finished(run) is None
