@@ -23,7 +23,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.aligners.base import ALIGNERS, Aligner, TokenPair
-from core.aligners.simalign_aligner import _load_config
+from core.aligners.simalign_aligner import _encoder_config
 from core.errors import ConfigError, OfflineError
 from core.types import Alignment, Link
 
@@ -88,25 +88,7 @@ class AwesomeAligner(Aligner):
             raise ConfigError(f"threshold must be between 0 and 1, not {threshold!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, not {batch_size!r}")
-        import torch
-
-        try:
-            torch.device(device)
-        except (RuntimeError, TypeError) as exc:
-            raise ConfigError(f"bad device {device!r}: {exc}") from None
-        config = _load_config(model)
-        n_layers = getattr(config, "num_hidden_layers", None)
-        # hidden_states holds the embedding output plus one entry per layer.
-        if (
-            isinstance(layer, bool)
-            or not isinstance(layer, int)
-            or layer < 0
-            or (n_layers is not None and layer > n_layers)
-        ):
-            raise ConfigError(
-                f"layer must be between 0 and {n_layers} for {model} "
-                f"({n_layers} layers), not {layer!r}"
-            )
+        config = _encoder_config(model, device, layer)
         positions = getattr(config, "max_position_embeddings", None)
         if max_length is not None and (
             isinstance(max_length, bool)

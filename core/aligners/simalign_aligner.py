@@ -58,6 +58,29 @@ def _load_config(model: str):  # noqa: ANN202 - a transformers PretrainedConfig
         raise ConfigError(f"{model!r} is neither a folder nor a Hub model id: {exc}") from None
 
 
+def _encoder_config(model: str, device: str, layer: object):  # noqa: ANN202 - a PretrainedConfig
+    """Check the device and the layer against the encoder's config (loaded, not its weights)."""
+    import torch
+
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(f"bad device {device!r}: {exc}") from None
+    config = _load_config(model)
+    n_layers = getattr(config, "num_hidden_layers", None)
+    # hidden_states holds the embedding output plus one entry per layer.
+    if (
+        isinstance(layer, bool)
+        or not isinstance(layer, int)
+        or layer < 0
+        or (n_layers is not None and layer > n_layers)
+    ):
+        raise ConfigError(
+            f"layer must be between 0 and {n_layers} for {model} ({n_layers} layers), not {layer!r}"
+        )
+    return config
+
+
 @ALIGNERS.register("simalign")
 class SimAlignAligner(Aligner):
     """SimAlign over a transformers encoder.
@@ -90,20 +113,7 @@ class SimAlignAligner(Aligner):
             raise ConfigError(
                 f"token_type must be one of {', '.join(TOKEN_TYPES)}, not {token_type!r}"
             )
-        import torch
-
-        try:
-            torch.device(device)
-        except (RuntimeError, TypeError) as exc:
-            raise ConfigError(f"bad device {device!r}: {exc}") from None
-        config = _load_config(model)
-        n_layers = getattr(config, "num_hidden_layers", None)
-        # hidden_states holds the embedding output plus one entry per layer.
-        if not isinstance(layer, int) or layer < 0 or (n_layers is not None and layer > n_layers):
-            raise ConfigError(
-                f"layer must be between 0 and {n_layers} for {model} "
-                f"({n_layers} layers), not {layer!r}"
-            )
+        _encoder_config(model, device, layer)
         self.model = str(Path(model).expanduser()) if Path(model).expanduser().is_dir() else model
         self.method = method
         self.layer = layer
