@@ -44,9 +44,13 @@ if not rows:
 
 langs = sorted({r["lang"] for r in rows})
 modes = sorted({r["mode"] for r in rows})
+# Other sources, other choices: start again from all of them rather than keep a stale subset.
+if st.session_state.get("results_choices") != (langs, modes):
+    st.session_state["results_choices"] = (langs, modes)
+    st.session_state["results_langs"], st.session_state["results_modes"] = langs, modes
 c1, c2 = st.columns(2)
-pick_langs = c1.multiselect("Languages", langs, default=langs, key="results_langs")
-pick_modes = c2.multiselect("Modes", modes, default=modes, key="results_modes")
+pick_langs = c1.multiselect("Languages", langs, key="results_langs")
+pick_modes = c2.multiselect("Modes", modes, key="results_modes")
 rows = [r for r in rows if r["lang"] in pick_langs and r["mode"] in pick_modes]
 with st.expander(f"Runs included ({len(rows)})"):
     # Runs are picked by leaving some out, so a newly loaded file is compared in full.

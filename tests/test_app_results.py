@@ -116,3 +116,20 @@ def test_finished_registry_runs_are_results(tmp_path, monkeypatch):
     assert at.sidebar.multiselect(key="results_files").value == ["(runs in the run registry)"]
     table = at.dataframe[1].value
     assert list(table["lang"]) == ["yor"] and table["distill"][0].endswith("(n=2)")
+
+
+def test_switching_sources_resets_the_language_and_mode_pickers(tmp_path, results_file, monkeypatch):
+    from tests.app_support import build_demo
+
+    monkeypatch.setenv("XNER_HOME", str(tmp_path))
+    build_demo(tmp_path)
+    narrow = tmp_path / "results" / "narrow.jsonl"  # one language, one mode
+    narrow.write_text(json.dumps({"name": "x", "lang": "hau", "mode": "direct", "f1": 0.3}) + "\n")
+    at = AppTest.from_file(MAIN, default_timeout=60).run()
+    at.switch_page("../pages/results.py").run()
+    at.sidebar.multiselect(key="results_files").set_value([str(narrow)]).run()
+    assert at.multiselect(key="results_modes").value == ["direct"]
+    at.sidebar.multiselect(key="results_files").set_value([str(results_file)]).run()
+    assert not at.exception
+    assert at.multiselect(key="results_modes").value == ["direct", "distill", "model-transfer"]
+    assert len(at.dataframe[0].value) == 6  # every run of the new source, not a stale subset
