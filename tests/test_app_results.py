@@ -118,7 +118,9 @@ def test_finished_registry_runs_are_results(tmp_path, monkeypatch):
     assert list(table["lang"]) == ["yor"] and table["distill"][0].endswith("(n=2)")
 
 
-def test_switching_sources_resets_the_language_and_mode_pickers(tmp_path, results_file, monkeypatch):
+def test_switching_sources_resets_the_language_and_mode_pickers(
+    tmp_path, results_file, monkeypatch
+):
     from tests.app_support import build_demo
 
     monkeypatch.setenv("XNER_HOME", str(tmp_path))
