@@ -87,7 +87,9 @@ def main() -> int:
         split=args.split,
     )
     projection = {
-        "aligner_params": parse_params(args.aligner_param or ["symmetrization=intersection"]),
+        "aligner_params": parse_params(
+            args.aligner_param or ["symmetrization=grow-diag-final-and"]
+        ),
         "method": args.method,
         "method_params": parse_params(args.method_param),
         "drop_incomplete": args.drop_incomplete,
