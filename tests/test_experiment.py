@@ -203,9 +203,12 @@ def test_per_language_projection_overrides_the_shared_settings(tmp_path):
     assert exp.projection_for("hau")["method"] == "heuristic"
 
 
-def test_the_flagship_config_validates_and_plans(shared_data, monkeypatch):
-    monkeypatch.chdir(ROOT)  # its paths are relative to the repository
-    exp = ex.load_experiment("configs/flagship.yaml")
+def test_the_flagship_config_validates_and_plans(shared_data, monkeypatch, tmp_path):
+    monkeypatch.chdir(ROOT)  # its other paths are relative to the repository
+    config = yaml.safe_load((ROOT / "configs" / "flagship.yaml").read_text())
+    config["data"] = str(shared_data)  # ../shared/data, or $XNER_DATA where it lives elsewhere
+    (tmp_path / "flagship.yaml").write_text(yaml.safe_dump(config))
+    exp = ex.load_experiment(tmp_path / "flagship.yaml")
     phases = ex.plan(exp)
     runs = [r for p in phases for r in p]
     assert [len(p) for p in phases] == [3 + 15, 30]  # model-transfer training + direct; rest
