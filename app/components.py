@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
-from core.types import Span
+from core.data.types import Span
 
 COLORS = {
     "PER": "#aa9cfc",

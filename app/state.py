@@ -7,8 +7,8 @@ import os
 
 import streamlit as st
 
-from core.demo import DEMO_NAME, ensure_demo
-from core.workspace import Project, data_home, get_project, list_projects
+from core.workbench.demo import DEMO_NAME, ensure_demo
+from core.workbench.workspace import Project, data_home, get_project, list_projects
 
 
 def user_name() -> str:

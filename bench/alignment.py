@@ -3,7 +3,7 @@
     python bench/alignment.py [--runs 3] [--aligner eflomal] [--aligner-param KEY=VALUE]...
                               [--data ../shared/data] [--limit N] [--aer] [--europarl]
 
-Reads and tokenises the corpus once (core.tokenize.Tokenizer 'eng' / 'yor'; timed and printed
+Reads and tokenises the corpus once (core.data.tokenize.Tokenizer 'eng' / 'yor'; timed and printed
 separately), then times the aligner alone over --runs runs and prints the median pairs/s, the
 machine (platform, CPU count, load), and the peak memory of this process and its children
 (eflomal runs as a child process).
@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 from core.aligners import get_aligner  # noqa: E402
 from core.aligners.eflomal_aligner import EflomalAligner  # noqa: E402
 from core.aligners.symmetrize import SYMMETRIZERS  # noqa: E402
-from core.cliutil import parse_params, read_extra_parallel  # noqa: E402
-from core.formats import read_mafand_tsv  # noqa: E402
-from core.tokenize import Tokenizer  # noqa: E402
+from core.cli.options import parse_params, read_extra_parallel  # noqa: E402
+from core.data.formats import read_mafand_tsv  # noqa: E402
+from core.data.tokenize import Tokenizer  # noqa: E402
 
 
 def machine() -> str:
@@ -90,7 +90,7 @@ def alignments_by_symmetrization(
 
 
 def aer_table(args: argparse.Namespace, params: dict) -> None:
-    from core.alignment_eval import alignment_scores, find_gold_sets
+    from core.aligners.evaluation import alignment_scores, find_gold_sets
 
     flores = args.data / "flores200"
     rows: dict[tuple[str, str], list[float]] = {}
@@ -120,11 +120,11 @@ def aer_table(args: argparse.Namespace, params: dict) -> None:
 
 
 def europarl_table(args: argparse.Namespace, params: dict) -> None:
+    from core.data.formats import read_conll
+    from core.data.types import Sentence
     from core.evaluate import ner_scores
-    from core.formats import read_conll
-    from core.pipeline import make_pairs, project_pairs
+    from core.pipelines.steps import make_pairs, project_pairs
     from core.projection import get_projector
-    from core.types import Sentence
 
     europarl, flores = args.data / "europarl_ner", args.data / "flores200"
     source = read_conll(europarl / "en.test.conll02")

@@ -1,4 +1,4 @@
-"""The offline flagship experiment of issue 4 (see core/flagship.py), as one command:
+"""The offline flagship experiment of issue 4 (see core/experiments/flagship.py), as one command:
 
     python bench/flagship.py [--langs yor hau ibo zul pcm] [--seeds 1 2 3]
         [--modes direct distill model-transfer] [--epochs N] [--student-epochs N]
@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.cliutil import parse_params  # noqa: E402
-from core.flagship import (  # noqa: E402
+from core.cli.options import parse_params  # noqa: E402
+from core.experiments.flagship import (  # noqa: E402
     LANGUAGES,
     MODES,
     FlagshipSettings,

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The flagship run as measured (device: 16 CPU cores + 1 H100, 361 s). Expects the projected
-# data in artifacts/flagship (python -c "from core.flagship import prepare_language ..." or a
+# data in artifacts/flagship (python -c "from core.experiments.flagship import prepare_language ..." or a
 # first bench/flagship.py run), MasakhaNER test + CoNLL train under artifacts/data, and seqeval
 # importable (artifacts/pylib when the machine lacks it). Writes to $OUT.
 export PYTHONPATH=$PWD/artifacts/pylib

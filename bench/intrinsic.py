@@ -23,11 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.aligners.base import get_aligner  # noqa: E402
-from core.cliutil import read_extra_parallel  # noqa: E402
-from core.formats import read_conll  # noqa: E402
+from core.cli.options import read_extra_parallel  # noqa: E402
+from core.data.formats import read_conll  # noqa: E402
+from core.data.types import Alignment  # noqa: E402
 from core.labelers import get_labeler  # noqa: E402
 from core.pipelines.backtranslation import back_translation_refinement  # noqa: E402
-from core.pipelines.translate_test import (  # noqa: E402
+from core.pipelines.intrinsic import (  # noqa: E402
     DEFAULT_TYPES,
     align,
     model_transfer,
@@ -37,7 +38,6 @@ from core.pipelines.translate_test import (  # noqa: E402
 )
 from core.projection import get_projector  # noqa: E402
 from core.translate import get_translator  # noqa: E402
-from core.types import Alignment  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 

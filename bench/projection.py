@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.aligners import get_aligner  # noqa: E402
-from core.formats import read_conll, read_mafand_tsv  # noqa: E402
+from core.data.formats import read_conll, read_mafand_tsv  # noqa: E402
+from core.data.tokenize import Tokenizer  # noqa: E402
+from core.data.types import Sentence  # noqa: E402
 from core.labelers import get_labeler  # noqa: E402
-from core.pipeline import align_pairs, eval_projection, make_pairs, project_pairs  # noqa: E402
+from core.pipelines.steps import align_pairs, eval_projection, make_pairs, project_pairs  # noqa: E402
 from core.projection import get_projector  # noqa: E402
-from core.tokenize import Tokenizer  # noqa: E402
-from core.types import Sentence  # noqa: E402
 
 METHODS = ("heuristic", "candidates-greedy", "candidates-ilp")
 
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--skip-europarl", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
-    from core.cliutil import parse_params, read_extra_parallel
+    from core.cli.options import parse_params, read_extra_parallel
 
     aligner_params = parse_params(args.aligner_param)
     print(f"machine: {machine()}")

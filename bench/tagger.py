@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.cliutil import parse_params  # noqa: E402
-from core.formats import read_conll  # noqa: E402
+from core.cli.options import parse_params  # noqa: E402
+from core.data.formats import read_conll  # noqa: E402
 from core.taggers import get_tagger  # noqa: E402
 
 FLAGSHIP_TOKENS = 300_000  # MAFAND en-yor target side (all splits), tokenised

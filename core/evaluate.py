@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from core.tags import map_tags
+from core.data.tags import map_tags
 
 
 def restrict_types(tags: Sequence[str], types: Iterable[str] | None) -> list[str]:

@@ -13,10 +13,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from core.data.tags import ONTONOTES_TO_CONLL, map_spans, repair_iob2, spans_to_tags, tags_to_spans
+from core.data.types import Sentence, Span
 from core.errors import ConfigError, OfflineError
 from core.registry import Registry
-from core.tags import ONTONOTES_TO_CONLL, map_spans, repair_iob2, spans_to_tags, tags_to_spans
-from core.types import Sentence, Span
 
 LABELERS: Registry[Labeler] = Registry("labeler")
 
@@ -39,7 +39,7 @@ class GoldLabeler(Labeler):
     name = "gold"
 
     def __init__(self, path: str | Path | None = None, sentences: Sequence[Sentence] | None = None):
-        from core.formats import read_conll
+        from core.data.formats import read_conll
 
         if sentences is None:
             if path is None:

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+from core.data.formats import read_conll, read_lines
+from core.data.tags import map_tags
+from core.data.types import Sentence
 from core.errors import ConfigError, InputError
 from core.evaluate import ner_scores
-from core.formats import read_conll, read_lines
 from core.taggers import Callbacks, Example, Tagger, get_tagger, load_tagger
 from core.taggers.base import labels_for_types, remap_probs, resolve_dir, types_of
-from core.tags import map_tags
-from core.types import Sentence
 
 MODES = ("direct", "distill", "model-transfer")
 MAIN_TYPES = ("PER", "ORG", "LOC")
@@ -104,7 +104,7 @@ def load_unlabelled(value: object, key: str, lang: str = "xx") -> list[list[str]
         if fmt == "tokens":
             token_lists = [line.split() for line in read_lines(path, allow_empty_lines=True)]
         elif fmt == "text":
-            from core.tokenize import Tokenizer
+            from core.data.tokenize import Tokenizer
 
             tokenizer = Tokenizer(lang)
             token_lists = [tokenizer(line) for line in read_lines(path, allow_empty_lines=True)]

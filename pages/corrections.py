@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from app.state import project_picker, user_name
-from core.corrections import ConflictError
-from core.formats import format_conll
-from core.workspace import training_data
+from core.data.formats import format_conll
+from core.workbench.corrections import ConflictError
+from core.workbench.workspace import training_data
 
 project = project_picker()
 st.title("Corrections & export")

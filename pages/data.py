@@ -9,11 +9,11 @@ from pathlib import Path
 import streamlit as st
 
 from app.state import project_picker
-from core.aligners.base import ALIGNERS, load_backends
+from core.aligners.base import ALIGNERS
 from core.errors import XnerError
 from core.projection.base import PROJECTORS, get_projector
-from core.uploads import ACCEPTED_SUFFIXES, max_upload_bytes, safe_project_name, save_upload
-from core.workspace import (
+from core.workbench.data import ACCEPTED_SUFFIXES, max_upload_bytes, safe_project_name, save_upload
+from core.workbench.workspace import (
     DEFAULT_METHODS,
     data_home,
     default_aligners,
@@ -49,7 +49,6 @@ if projects:
     )
 
 get_projector("heuristic")  # loads the projection backends so the registry lists them all
-load_backends()
 aligner_names = ALIGNERS.names() or ["eflomal"]
 with st.form("load"):
     name = st.text_input("Project name", "my-data", key="new_name")

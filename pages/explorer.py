@@ -7,8 +7,9 @@ import streamlit as st
 
 from app.components import legend_html, links_svg, matrix_html, spans_html
 from app.state import project_picker, user_name
-from core.corrections import REMOVE, ConflictError
-from core.explorer import (
+from core.data.tags import tags_to_spans
+from core.workbench.corrections import REMOVE, ConflictError
+from core.workbench.explorer import (
     Thresholds,
     alignment_matrix,
     compare,
@@ -18,7 +19,6 @@ from core.explorer import (
     projection_of_links,
     sentence_rows,
 )
-from core.tags import tags_to_spans
 
 DEFAULT_LABELS = ["PER", "ORG", "LOC", "DATE", "MISC"]
 SHORT_FLAG = {

@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from app.state import project_picker
-from core.comparison import entity_types, load_rows, registry_rows, result_files, summarise
 from core.errors import InputError
+from core.workbench.results import entity_types, load_rows, registry_rows, result_files, summarise
 
 project_picker()
 st.title("Results")

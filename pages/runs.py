@@ -7,8 +7,8 @@ import streamlit as st
 
 from app.state import project_picker
 from core.errors import XnerError
-from core.runboard import MODES, LaunchForm, launch, progress_text, run_rows
 from core.runs import RunManager
+from core.workbench.runs import MODES, LaunchForm, launch, progress_text, run_rows
 
 project = project_picker()
 st.title("Runs")

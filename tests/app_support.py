@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.aligners.base import Aligner, TokenPair
-from core.types import Alignment
+from core.data.types import Alignment
 
 
 class StringAligner(Aligner):
@@ -32,6 +32,6 @@ class StringAligner(Aligner):
 
 
 def build_demo(home: Path):
-    from core.demo import ensure_demo
+    from core.workbench.demo import ensure_demo
 
     return ensure_demo(home, aligners={"string": StringAligner()})

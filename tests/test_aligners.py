@@ -12,13 +12,13 @@ import pytest
 
 from core.aligners import get_aligner
 from core.aligners.eflomal_aligner import EflomalAligner
+from core.aligners.evaluation import alignment_scores, find_gold_sets, read_gold_set
 from core.aligners.symmetrize import SYMMETRIZERS, get_symmetrizer, symmetrize
-from core.alignment_eval import alignment_scores, find_gold_sets, read_gold_set
 from core.cli import main
+from core.data.formats import GoldAlignment, read_pharaoh
+from core.data.types import Alignment
 from core.errors import ConfigError, InputError, OfflineError
-from core.formats import GoldAlignment, read_pharaoh
 from core.resources import minilm_path
-from core.types import Alignment
 
 # ----------------------------------------------------------------------------- symmetrisation
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from app.components import color, links_svg, matrix_html, spans_html
-from core.types import Span
+from core.data.types import Span
 
 SRC = ["Ana", "visited", "Lisbon"]
 TGT = ["Ana", "visitou", "<script>alert(1)</script>"]

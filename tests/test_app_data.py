@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from core.data.formats import write_projections_jsonl
 from core.errors import InputError
-from core.formats import write_projections_jsonl
-from core.uploads import (
+from core.workbench.data import (
     find_inputs,
     inside,
     read_conll_checked,
@@ -17,7 +17,7 @@ from core.uploads import (
     safe_filename,
     save_upload,
 )
-from core.workspace import get_project, list_projects, project_from_files
+from core.workbench.workspace import get_project, list_projects, project_from_files
 from tests.app_support import StringAligner
 
 SOURCE = "Maria B-PER\nSilva I-PER\nvive O\nem O\nLisboa B-LOC\n\nO O\nRui B-PER\nfala O\n"

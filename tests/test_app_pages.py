@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.corrections import CorrectionStore
-from core.formats import read_conll
-from core.workspace import get_project
+from core.data.formats import read_conll
+from core.workbench.corrections import CorrectionStore
+from core.workbench.workspace import get_project
 from tests.app_support import build_demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,11 +181,11 @@ def test_load_data_page_reports_mismatched_pairs(home, tmp_path_factory):
 
 
 def test_load_data_page_builds_a_project_from_uploads(home, monkeypatch):
-    import core.workspace
+    import core.workbench.workspace
     from tests.app_support import StringAligner
 
     monkeypatch.setattr(
-        core.workspace, "default_aligners", lambda names=(): {"string": StringAligner()}
+        core.workbench.workspace, "default_aligners", lambda names=(): {"string": StringAligner()}
     )
     at = app("data")
     at.text_input(key="new_name").set_value("../../escape")

@@ -1,4 +1,4 @@
-"""Results: aggregation of finished runs (core.comparison) and the Results page."""
+"""Results: aggregation of finished runs (core.workbench.results) and the Results page."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.comparison import entity_types, load_rows, mean_std, registry_rows, summarise
 from core.errors import InputError
+from core.workbench.results import entity_types, load_rows, mean_std, registry_rows, summarise
 
 MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 

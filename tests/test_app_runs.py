@@ -1,4 +1,4 @@
-"""The Runs page and its logic (core.runboard) over the real run manager (core.runs)."""
+"""The Runs page and its logic (core.workbench.runs) over the real run manager (core.runs)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.errors import ConfigError
-from core.runboard import LaunchForm, progress_text, run_rows
 from core.runs import RunManager
+from core.workbench.runs import LaunchForm, progress_text, run_rows
 from tests.app_support import build_demo
 
 MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")

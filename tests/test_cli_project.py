@@ -3,7 +3,7 @@
 import json
 
 from core.cli import main
-from core.formats import read_conll, read_projections_jsonl, write_conll, write_lines
+from core.data.formats import read_conll, read_projections_jsonl, write_conll, write_lines
 from tests.conftest import data_file
 
 

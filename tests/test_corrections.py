@@ -7,7 +7,9 @@ import sqlite3
 
 import pytest
 
-from core.corrections import (
+from core.data.formats import read_conll
+from core.data.types import Alignment, ProjectedSpan, Projection, Sentence, SentencePair, Span
+from core.workbench.corrections import (
     REMOVE,
     ConflictError,
     CorrectionStore,
@@ -15,8 +17,6 @@ from core.corrections import (
     corrected_sentences,
     export_conll,
 )
-from core.formats import read_conll
-from core.types import Alignment, ProjectedSpan, Projection, Sentence, SentencePair, Span
 
 PROJECTED = ["O", "B-LOC", "I-LOC", "O", "O"]  # "o Rio de Janeiro ." style
 

@@ -1,4 +1,4 @@
-"""Experiments (core.experiment, `xner experiment`): strict config validation, planning,
+"""Experiments (core.experiments.engine, `xner experiment`): strict config validation, planning,
 aggregation over seeds, tables, the PNG plot, and whole demo experiments in this process and
 through the run manager."""
 
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core import experiment as ex
+from core.experiments import engine as ex
 from core.cli import main as xner
-from core.comparison import load_rows
 from core.errors import ConfigError
+from core.workbench.results import load_rows
 from tests.conftest import ROOT
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

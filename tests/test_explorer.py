@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.explorer import (
+from core.data.types import Alignment, ProjectedSpan, Projection, Sentence, SentencePair, Span
+from core.workbench.explorer import (
     Thresholds,
     agreement,
     alignment_matrix,
@@ -15,7 +16,6 @@ from core.explorer import (
     sentence_rows,
     unaligned_entity_words,
 )
-from core.types import Alignment, ProjectedSpan, Projection, Sentence, SentencePair, Span
 
 SRC = ["Maria", "Silva", "works", "in", "Lisbon", "."]
 TGT = ["Maria", "Silva", "trabalha", "em", "Lisboa", "."]

@@ -1,12 +1,12 @@
-"""core.flagship: the MAFAND projection step of the flagship experiment, on a tiny corpus."""
+"""core.experiments.flagship: the MAFAND projection step of the flagship experiment, on a tiny corpus."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from core.flagship import prepare_language
-from core.formats import read_conll
+from core.data.formats import read_conll
+from core.experiments.flagship import prepare_language
 
 PAIRS = [
     ("John Smith went to Lagos yesterday .", "John Smith lọ sí Lagos lánàá ."),

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import InputError
-from core.formats import (
+from core.data.formats import (
     atomic_write,
     read_conll,
     read_gold_alignment,
@@ -18,7 +17,8 @@ from core.formats import (
     write_pharaoh,
     write_projections_jsonl,
 )
-from core.types import Alignment, ProjectedSpan, Projection, Sentence, SentencePair, Span
+from core.data.types import Alignment, ProjectedSpan, Projection, Sentence, SentencePair, Span
+from core.errors import InputError
 from tests.conftest import data_file
 
 
@@ -29,8 +29,12 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
 
 
 def test_conll2003_four_columns_and_docstart(tmp_path):
-    path = write(tmp_path, "a.txt", "-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\n"
-                 "Peter NNP B-NP B-PER\nBlackburn NNP I-NP I-PER\n")
+    path = write(
+        tmp_path,
+        "a.txt",
+        "-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\n"
+        "Peter NNP B-NP B-PER\nBlackburn NNP I-NP I-PER\n",
+    )
     sentences = read_conll(path)
     assert [s.tokens for s in sentences] == [["EU", "rejects"], ["Peter", "Blackburn"]]
     assert sentences[1].spans == [Span(0, 2, "PER")]
@@ -83,7 +87,9 @@ def test_missing_file_is_named(tmp_path):
 def test_parallel_files_of_different_length(tmp_path):
     s = write(tmp_path, "s.txt", "one\ntwo\nthree\n")
     t = write(tmp_path, "t.txt", "um\ndois\n")
-    with pytest.raises(InputError, match=r"s\.txt: parallel files differ in length: 3 lines here, 2 in .*t\.txt"):
+    with pytest.raises(
+        InputError, match=r"s\.txt: parallel files differ in length: 3 lines here, 2 in .*t\.txt"
+    ):
         read_parallel(s, t)
 
 
@@ -124,8 +130,12 @@ def test_pharaoh_and_gold_alignments(tmp_path):
 
 
 def test_projection_jsonl_keeps_provenance(tmp_path):
-    pair = SentencePair(Sentence(["John", "runs"], ["B-PER", "O"]), Sentence(["João", "corre"]),
-                        Alignment.from_links([(0, 0), (1, 1)]), id="7")
+    pair = SentencePair(
+        Sentence(["John", "runs"], ["B-PER", "O"]),
+        Sentence(["João", "corre"]),
+        Alignment.from_links([(0, 0), (1, 1)]),
+        id="7",
+    )
     spans = [ProjectedSpan(Span(0, 1, "PER"), Span(0, 1, "PER"), "heuristic", 0.9, ((0, 0),))]
     write_projections_jsonl(tmp_path / "p.jsonl", [Projection(pair, spans, "heuristic")])
     [back] = read_projections_jsonl(tmp_path / "p.jsonl")

@@ -1,9 +1,9 @@
 import pytest
 
+from core.data.types import Sentence
 from core.errors import OfflineError
 from core.labelers import get_labeler
 from core.resources import minilm_path
-from core.types import Sentence
 
 
 def test_spacy_labeler_maps_ontonotes_to_conll():
@@ -42,9 +42,16 @@ def test_transformers_labeler_on_local_random_model(tmp_path):
     from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
 
     labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=64, num_labels=len(labels),
-                        id2label=dict(enumerate(labels)), label2id={name: i for i, name in enumerate(labels)})
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+    )
     BertForTokenClassification(config).save_pretrained(tmp_path)
     AutoTokenizer.from_pretrained(folder).save_pretrained(tmp_path)
     labeler = get_labeler("transformers", model=str(tmp_path), types=None)

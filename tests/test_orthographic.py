@@ -1,5 +1,5 @@
 from core.aligners.orthographic import add_identical_links, identical_links
-from core.types import Alignment
+from core.data.types import Alignment
 
 
 def test_identical_names_and_numbers_are_linked_not_punctuation():

@@ -10,28 +10,28 @@ import pytest
 
 from core.aligners.base import ALIGNERS, Aligner, get_aligner
 from core.cli import main
+from core.data.formats import read_conll, write_conll
+from core.data.tags import spans_to_tags
+from core.data.tokenize import Tokenizer
+from core.data.types import Alignment, Sentence, Span
 from core.evaluate import ner_scores
-from core.formats import read_conll, write_conll
 from core.labelers import Labeler
 from core.pipelines.backtranslation import (
     MonolingualAligner,
     back_translation_refinement,
     monolingual_links,
 )
-from core.pipelines.markers import (
+from core.pipelines.intrinsic import model_transfer, prepare, score_projection
+from core.pipelines.translate_train import translate_train
+from core.projection import get_projector
+from core.projection.marker import (
     best_entity,
     marked_text,
     marker_target_sentences,
     marker_translate,
     parse_marked,
 )
-from core.pipelines.translate_test import model_transfer, prepare, score_projection
-from core.pipelines.translate_train import translate_train
-from core.projection import get_projector
-from core.tags import spans_to_tags
-from core.tokenize import Tokenizer
 from core.translate import get_translator
-from core.types import Alignment, Sentence, Span
 from tests.conftest import data_file
 
 EN = "Maria Silva works at Google in Lisbon .".split()

@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.data.types import Alignment, Span
 from core.projection import get_projector
 from core.projection.candidates import dice_matches, solve_greedy, solve_ilp
-from core.types import Alignment, Span
 
 
 def project(name, spans, source, target, links, **params):
@@ -15,8 +15,13 @@ def project(name, spans, source, target, links, **params):
 
 @pytest.mark.parametrize("method", ["heuristic", "candidates-greedy", "candidates-ilp"])
 def test_reordered_entities(method):
-    out = project(method, [Span(0, 2, "PER"), Span(3, 4, "LOC")], "John Smith in Paris",
-                  "Paris , John Smith", [(0, 2), (1, 3), (3, 0)])
+    out = project(
+        method,
+        [Span(0, 2, "PER"), Span(3, 4, "LOC")],
+        "John Smith in Paris",
+        "Paris , John Smith",
+        [(0, 2), (1, 3), (3, 0)],
+    )
     assert [(p.span, p.source) for p in out] == [
         (Span(0, 1, "LOC"), Span(3, 4, "LOC")),
         (Span(2, 4, "PER"), Span(0, 2, "PER")),
@@ -26,7 +31,9 @@ def test_reordered_entities(method):
 
 def test_heuristic_bridges_one_unaligned_word_but_not_two():
     spans = [Span(0, 3, "ORG")]
-    near = project("heuristic", spans, "Bank of England", "Banco de la Inglaterra", [(0, 0), (2, 2), (2, 3)])
+    near = project(
+        "heuristic", spans, "Bank of England", "Banco de la Inglaterra", [(0, 0), (2, 2), (2, 3)]
+    )
     assert [p.span for p in near] == [Span(0, 4, "ORG")]
     far = project("heuristic", spans, "Bank of England", "Banco x y Inglaterra", [(0, 0), (2, 3)])
     # two separate one-word ranges, each 1/3 of the entity: below the 0.8 length ratio
@@ -48,14 +55,20 @@ def test_heuristic_collision_keeps_longest():
 
 
 def test_candidates_skip_exclamation_and_question_marks():
-    out = project("candidates-greedy", [Span(0, 2, "ORG")], "Acme Corp", "Acme ! Corp",
-                  [(0, 0), (1, 2)])
+    out = project(
+        "candidates-greedy", [Span(0, 2, "ORG")], "Acme Corp", "Acme ! Corp", [(0, 0), (1, 2)]
+    )
     assert [p.span for p in out] in ([Span(0, 1, "ORG")], [Span(2, 3, "ORG")])
 
 
 def test_dice_score():
-    [m] = [m for m in dice_matches([Span(0, 2, "PER")], ["a", "b", "c"], Alignment.from_links([(0, 0), (1, 1)]),
-                                    None) if (m.start, m.end) == (0, 2)]
+    [m] = [
+        m
+        for m in dice_matches(
+            [Span(0, 2, "PER")], ["a", "b", "c"], Alignment.from_links([(0, 0), (1, 1)]), None
+        )
+        if (m.start, m.end) == (0, 2)
+    ]
     assert m.score == pytest.approx(2 * 2 / (2 + 2))
 
 
@@ -96,8 +109,13 @@ def test_ilp_never_worse_than_greedy_on_random_cases():
 
 def test_ner_candidates_restrict_the_choice():
     projector = get_projector("candidates-greedy", use_ner_candidates=True)
-    out = projector.project([Span(0, 1, "PER")], ["Ana"], ["a", "Ana", "b"],
-                            Alignment.from_links([(0, 0), (0, 1)]), candidates=[Span(1, 2, "PER")])
+    out = projector.project(
+        [Span(0, 1, "PER")],
+        ["Ana"],
+        ["a", "Ana", "b"],
+        Alignment.from_links([(0, 0), (0, 1)]),
+        candidates=[Span(1, 2, "PER")],
+    )
     assert [p.span for p in out] == [Span(1, 2, "PER")]
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.data.types import Sentence
 from core.errors import ConfigError, InputError, OfflineError
 from core.taggers import Callbacks, CheckpointError, Example, TrainingCancelled, get_tagger
 from core.taggers import base as tagger_base
 from core.taggers.base import load_tagger, remap_probs, viterbi_iob2
 from core.taggers.features import word_shape
-from core.types import Sentence
 
 SMALL = {
     "word_dim": 16,

@@ -1,7 +1,7 @@
 import pytest
 
-from core.tags import map_tags, repair_iob2, spans_to_tags, tags_to_spans
-from core.types import Span
+from core.data.tags import map_tags, repair_iob2, spans_to_tags, tags_to_spans
+from core.data.types import Span
 
 
 def test_tags_spans_round_trip():
@@ -25,8 +25,13 @@ def test_overlapping_spans_cannot_be_encoded():
 
 def test_ontonotes_mapping_drops_types_outside_schema():
     tags = ["B-PERSON", "I-PERSON", "B-GPE", "B-NORP", "B-DATE", "I-DATE"]
-    from core.tags import ONTONOTES_TO_CONLL
+    from core.data.tags import ONTONOTES_TO_CONLL
 
     assert map_tags(tags, ONTONOTES_TO_CONLL, keep=["PER", "ORG", "LOC"]) == [
-        "B-PER", "I-PER", "B-LOC", "O", "O", "O",
+        "B-PER",
+        "I-PER",
+        "B-LOC",
+        "O",
+        "O",
+        "O",
     ]

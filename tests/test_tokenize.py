@@ -1,6 +1,6 @@
 import unicodedata
 
-from core.tokenize import Tokenizer, regex_tokenize
+from core.data.tokenize import Tokenizer, regex_tokenize
 
 
 def test_combining_marks_stay_inside_words():
@@ -13,11 +13,29 @@ def test_combining_marks_stay_inside_words():
 def test_spacy_backend_for_known_language_and_fallback():
     assert Tokenizer("eng").backend == "spacy"
     assert Tokenizer("deu")("Die EU-Kommission (Brüssel) sagt: nein.") == [
-        "Die", "EU-Kommission", "(", "Brüssel", ")", "sagt", ":", "nein", ".",
+        "Die",
+        "EU-Kommission",
+        "(",
+        "Brüssel",
+        ")",
+        "sagt",
+        ":",
+        "nein",
+        ".",
     ]
     hausa = Tokenizer("hau")  # spaCy has no Hausa: Unicode regex
     assert hausa.backend == "regex"
-    assert hausa("Shugaba Ɗan'uwa ya ce, 'yes'.") == ["Shugaba", "Ɗan'uwa", "ya", "ce", ",", "'", "yes", "'", "."]
+    assert hausa("Shugaba Ɗan'uwa ya ce, 'yes'.") == [
+        "Shugaba",
+        "Ɗan'uwa",
+        "ya",
+        "ce",
+        ",",
+        "'",
+        "yes",
+        "'",
+        ".",
+    ]
 
 
 def test_yoruba_same_word_from_two_normalisations():

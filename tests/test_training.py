@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.data.formats import write_conll, write_lines
+from core.data.types import Sentence
 from core.errors import ConfigError, InputError
-from core.formats import write_conll, write_lines
 from core.taggers import Tagger, TrainingCancelled, get_tagger
 from core.training import teacher_distributions, train_distill, train_job
-from core.types import Sentence
 from tests.test_taggers import SMALL, toy_data
 
 
@@ -219,7 +219,7 @@ def test_distill_job_trains_teacher_then_student_and_resumes_after_cancel(tmp_pa
 
 
 def test_flagship_plan_phases_and_teachers(tmp_path):
-    from core.flagship import FlagshipSettings, flagship_plan, summarise
+    from core.experiments.flagship import FlagshipSettings, flagship_plan, summarise
     from core.training import check_config
 
     phases = flagship_plan(

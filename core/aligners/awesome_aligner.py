@@ -24,8 +24,8 @@ from tqdm import tqdm
 
 from core.aligners.base import ALIGNERS, Aligner, TokenPair
 from core.aligners.simalign_aligner import _encoder_config
+from core.data.types import Alignment, Link
 from core.errors import ConfigError, OfflineError
-from core.types import Alignment, Link
 
 log = logging.getLogger(__name__)
 

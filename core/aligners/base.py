@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
+from core.data.types import Alignment
 from core.registry import Registry
-from core.types import Alignment
 
 TokenPair = tuple[Sequence[str], Sequence[str]]
 
-ALIGNERS: Registry[Aligner] = Registry("aligner")
-
-# Backend modules register themselves on import; listed here so lookups by name find them.
-_BACKENDS = (
-    "core.aligners.eflomal_aligner",
-    "core.aligners.simalign_aligner",
-    "core.aligners.awesome_aligner",
+ALIGNERS: Registry[Aligner] = Registry(
+    "aligner",
+    backends=(
+        "core.aligners.eflomal_aligner",
+        "core.aligners.simalign_aligner",
+        "core.aligners.awesome_aligner",
+    ),
 )
 
 
@@ -36,16 +35,5 @@ class Aligner(ABC):
     ) -> list[Alignment]: ...
 
 
-def load_backends() -> None:
-    for module in _BACKENDS:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # a missing optional dependency: the backend stays unknown
-                continue
-            raise
-
-
 def get_aligner(name: str, **params: object) -> Aligner:
-    load_backends()
     return ALIGNERS.create(name, **params)

@@ -20,8 +20,8 @@ from tqdm import tqdm
 from core.aligners.base import ALIGNERS, Aligner, TokenPair
 from core.aligners.orthographic import identical_links
 from core.aligners.symmetrize import get_symmetrizer
+from core.data.types import Alignment, Link
 from core.errors import ConfigError
-from core.types import Alignment, Link
 
 log = logging.getLogger(__name__)
 

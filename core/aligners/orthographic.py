@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import regex
 
-from core.types import Alignment
+from core.data.types import Alignment
 
 _HAS_WORD_CHAR = regex.compile(r"[\p{L}\p{N}]")
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.aligners.base import ALIGNERS, Aligner, TokenPair
+from core.data.types import Alignment
 from core.errors import ConfigError, OfflineError
-from core.types import Alignment
 
 log = logging.getLogger(__name__)
 

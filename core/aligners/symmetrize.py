@@ -22,9 +22,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable
 
+from core.data.types import Link
 from core.errors import ConfigError
 from core.registry import Registry
-from core.types import Link
 
 LinkSet = frozenset[Link]
 Symmetrizer = Callable[[Iterable[Link], Iterable[Link]], LinkSet]

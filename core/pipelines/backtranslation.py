@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.aligners.base import Aligner, TokenPair, get_aligner
-from core.pipeline import align_pairs, project_pairs
-from core.pipelines.markers import _one_span_per_entity, translate_marked
+from core.data.tags import spans_to_tags
+from core.data.types import Alignment, Projection, Sentence, SentencePair
+from core.pipelines.steps import align_pairs, project_pairs
 from core.projection.base import Projector
-from core.tags import spans_to_tags
+from core.projection.marker import _one_span_per_entity, translate_marked
 from core.translate import Translator
-from core.types import Alignment, Projection, Sentence, SentencePair
 
 
 def fold(token: str) -> str:

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.aligners.base import Aligner, TokenPair
-from core.pipeline import align_pairs, project_pairs
-from core.pipelines.markers import MarkerProjector, marker_translate
+from core.data.tokenize import Tokenizer
+from core.data.types import Projection, Sentence, SentencePair
+from core.pipelines.steps import align_pairs, project_pairs
 from core.projection.base import Projector
-from core.tokenize import Tokenizer
+from core.projection.marker import MarkerProjector, marker_translate
 from core.translate import Translator, detokenize
-from core.types import Projection, Sentence, SentencePair
 
 TOKENIZATIONS = ("auto", "whitespace")
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
+from core.data.types import Alignment, ProjectedSpan, Projection, SentencePair, Span
 from core.registry import Registry
-from core.types import Alignment, ProjectedSpan, Projection, SentencePair, Span
 
-PROJECTORS: Registry[Projector] = Registry("projection method")
-
-# core.pipelines.markers registers `marker` (it needs a translator, so it lives with the pipelines).
-_BACKENDS = ("core.projection.heuristic", "core.projection.candidates", "core.pipelines.markers")
+PROJECTORS: Registry[Projector] = Registry(
+    "projection method",
+    backends=("core.projection.heuristic", "core.projection.candidates", "core.projection.marker"),
+)
 
 
 class Projector(ABC):
@@ -46,6 +45,4 @@ class Projector(ABC):
 
 
 def get_projector(name: str, **params: object) -> Projector:
-    for module in _BACKENDS:
-        importlib.import_module(module)
     return PROJECTORS.create(name, **params)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.data.types import Alignment, ProjectedSpan, Span
 from core.projection.base import PROJECTORS, Projector
 from core.registry import Registry
-from core.types import Alignment, ProjectedSpan, Span
 
 SKIP_TOKENS = frozenset({"!", "?"})
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.data.types import Alignment, ProjectedSpan, Span
 from core.projection.base import PROJECTORS, Projector
-from core.types import Alignment, ProjectedSpan, Span
 
 
 def aligned_ranges(

@@ -55,7 +55,7 @@ def _env_with_root() -> dict[str, str]:
 
 def write_run_file(run: Run) -> None:
     """RUN_DIR/run.json: the record as launched (a cluster worker reads it, not the registry)."""
-    from core.formats import atomic_write
+    from core.data.formats import atomic_write
 
     with atomic_write(run.run_dir / "run.json") as handle:
         json.dump(run.record(), handle, ensure_ascii=False, indent=1)

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.data.formats import atomic_write
 from core.errors import ConfigError
-from core.formats import atomic_write
 from core.registry import Registry
 
 Report = Callable[[dict], None]

@@ -27,7 +27,7 @@ import time
 import traceback
 from pathlib import Path
 
-from core.formats import atomic_write
+from core.data.formats import atomic_write
 from core.runs.jobs import JobCancelled, get_job
 from core.runs.process import process_start_time
 from core.runs.store import (

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 from core.taggers.base import (
     TAGGERS,
     Callbacks,
@@ -15,21 +13,8 @@ from core.taggers.base import (
     load_tagger,
 )
 
-_BACKENDS = ("core.taggers.embedded", "core.taggers.transformers_tagger")
-
-
-def load_backends() -> None:
-    for module in _BACKENDS:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name == module:
-                raise
-            # a missing optional dependency (e.g. transformers): that backend stays unknown
-
 
 def get_tagger(name: str, **params: object) -> Tagger:
-    load_backends()
     return TAGGERS.create(name, **params)
 
 
@@ -41,6 +26,5 @@ __all__ = [
     "Tagger",
     "TrainingCancelled",
     "get_tagger",
-    "load_backends",
     "load_tagger",
 ]

@@ -16,13 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
+from core.data.formats import nfc
+from core.data.tags import is_valid_tag
+from core.data.types import Sentence
 from core.errors import ConfigError, InputError, XnerError
-from core.formats import nfc
 from core.registry import Registry
-from core.tags import is_valid_tag
-from core.types import Sentence
 
-TAGGERS: Registry[Tagger] = Registry("tagger")
+TAGGERS: Registry[Tagger] = Registry(
+    "tagger", backends=("core.taggers.embedded", "core.taggers.transformers_tagger")
+)
 
 
 class TrainingCancelled(XnerError):
@@ -252,13 +254,10 @@ def save_meta(folder: Path, meta: dict) -> None:
 
 def load_tagger(path: str | Path) -> Tagger:
     """Load a saved tagger of any registered kind (the folder's tagger.json names it)."""
-    from core.taggers import load_backends
-
     folder = resolve_dir(path)
     if folder is None:
         raise InputError("no saved tagger here (tagger.json missing)", path)
     meta = json.loads((folder / "tagger.json").read_text(encoding="utf-8"))
-    load_backends()
     if meta.get("kind") not in TAGGERS:
         raise ConfigError(f"{path}: unknown tagger kind {meta.get('kind')!r}")
     return TAGGERS.get(meta["kind"]).load(folder)  # type: ignore[attr-defined]

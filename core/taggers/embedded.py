@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.data.types import Sentence
 from core.errors import ConfigError, InputError
 from core.taggers.base import (
     TAGGERS,
@@ -41,7 +42,6 @@ from core.taggers.base import (
     write_file,
 )
 from core.taggers.features import PAD, UNK, Encoded, Vocab
-from core.types import Sentence
 
 
 @dataclass

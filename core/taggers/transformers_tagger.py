@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.data.types import Sentence
 from core.errors import ConfigError, InputError, OfflineError
 from core.taggers.base import (
     TAGGERS,
@@ -32,7 +33,6 @@ from core.taggers.base import (
     save_meta,
     write_file,
 )
-from core.types import Sentence
 
 DEFAULTS = {
     "lr": 5e-5,

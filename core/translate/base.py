@@ -8,7 +8,6 @@ transaction per finished batch, a progress bar.
 
 from __future__ import annotations
 
-import importlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -17,14 +16,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.formats import nfc
+from core.data.formats import nfc
 from core.registry import Registry
 from core.translate.cache import TranslationCache
 
-TRANSLATORS: Registry[Translator] = Registry("translator")
-
-# Backend modules register themselves on import; listed so lookups by name find them.
-_BACKENDS = ("core.translate.hf", "core.translate.fast", "core.translate.file")
+TRANSLATORS: Registry[Translator] = Registry(
+    "translator", backends=("core.translate.hf", "core.translate.fast", "core.translate.file")
+)
 
 CacheSpec = TranslationCache | str | Path | bool | None
 
@@ -121,13 +119,7 @@ def _open_cache(cache: CacheSpec) -> TranslationCache | None:
     return TranslationCache(cache)
 
 
-def load_backends() -> None:
-    for module in _BACKENDS:
-        importlib.import_module(module)
-
-
 def get_translator(name: str, **params: object) -> Translator:
-    load_backends()
     return TRANSLATORS.create(name, **params)
 
 

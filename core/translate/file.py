@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from core.data.formats import nfc, read_text
 from core.errors import ConfigError, InputError
-from core.formats import nfc, read_text
 from core.translate.base import TRANSLATORS, CacheSpec, Translator
 
 SOURCE_KEYS = ("source", "src", "text")

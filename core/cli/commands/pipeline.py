@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.cliutil import (
+from core.cli.commands.translate import add_translator_args, build_translator
+from core.cli.options import (
     add_aligner_args,
     add_method_args,
     build_aligner,
@@ -14,11 +15,10 @@ from core.cliutil import (
     print_json,
     read_extra_parallel,
 )
-from core.commands.translate import add_translator_args, build_translator
-from core.formats import read_conll, write_conll, write_projections_jsonl
+from core.data.formats import read_conll, write_conll, write_projections_jsonl
+from core.data.types import Sentence
 from core.projection.base import Projector, get_projector
 from core.translate import Translator
-from core.types import Sentence
 
 # Projection methods that translate by themselves take the pipeline's translator and languages.
 TRANSLATING_METHODS = frozenset({"marker"})
@@ -76,7 +76,7 @@ def run_translate_train(args: argparse.Namespace) -> int:
     if args.limit:
         sources = sources[: args.limit]
     if args.types:
-        from core.tags import map_tags
+        from core.data.tags import map_tags
 
         sources = [
             Sentence(s.tokens, map_tags(s.tags or [], keep=args.types), s.id, s.lang)

@@ -19,11 +19,11 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.data.tags import spans_to_tags
+from core.data.tokenize import Tokenizer
+from core.data.types import Alignment, ProjectedSpan, Projection, Sentence, SentencePair, Span
 from core.projection.base import PROJECTORS, Projector
-from core.tags import spans_to_tags
-from core.tokenize import Tokenizer
 from core.translate import Translator, detokenize, get_translator
-from core.types import Alignment, ProjectedSpan, Projection, Sentence, SentencePair, Span
 
 OPEN, CLOSE = "[", "]"
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import regex
 
-from core.formats import nfc, read_conll, read_mafand_tsv, write_conll, write_lines
-from core.types import Sentence
+from core.data.formats import nfc, read_conll, read_mafand_tsv, write_conll, write_lines
+from core.data.types import Sentence
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +81,10 @@ def prepare_language(
             return files
         log.info("%s: projection settings changed (%s -> %s), rebuilding", lang, cached, settings)
     from core.aligners.base import get_aligner
+    from core.data.tokenize import Tokenizer
     from core.labelers import get_labeler
-    from core.pipeline import align_pairs, make_pairs, project_pairs
+    from core.pipelines.steps import align_pairs, make_pairs, project_pairs
     from core.projection.base import get_projector
-    from core.tokenize import Tokenizer
 
     started = time.perf_counter()
     pairs: list[tuple[str, str]] = []

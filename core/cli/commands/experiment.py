@@ -6,14 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.cliutil import print_json
+from core.cli.options import print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "experiment",
         help="run an experiment (languages x modes x seeds) and tabulate F1 mean ± std",
-        description="Reads an experiment file (schema: core/experiment.py), runs its runs "
+        description="Reads an experiment file (schema: core/experiments/engine.py), runs its runs "
         "(in this process one after another, or through the run manager with --executor "
         "local|slurm|submitit-local) and writes rows.jsonl, results.csv, results.md and "
         "results.png to its output folder. Runs whose workdir already holds the metrics of the "
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_experiment_command(args: argparse.Namespace) -> int:
-    from core import experiment as ex
+    from core.experiments import engine as ex
 
     exp = ex.load_experiment(args.config)
     if args.executor:
@@ -87,7 +87,7 @@ def run_experiment_command(args: argparse.Namespace) -> int:
         bar.close()
     publish = None
     if not args.no_publish:
-        from core.workspace import data_home
+        from core.workbench.workspace import data_home
 
         publish = data_home() / "results"
     result = ex.write_results(exp, outcomes, publish)

@@ -27,7 +27,7 @@ file; relative paths are taken from the working directory, like the rest of the 
                  report_types: [DATE]}
     demo: {steps: 3, step_seconds: 0.01}   # job: demo only
 
-`job: train` plans with core.flagship (phase 1: model-transfer training and direct runs; phase
+`job: train` plans with core.experiments.flagship (phase 1: model-transfer training and direct runs; phase
 2: distill runs taught by the direct models, model-transfer evaluated per language);
 `job: demo` is the plain product of languages, modes and seeds with made-up scores.
 
@@ -46,8 +46,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.data.formats import atomic_write, read_text
 from core.errors import ConfigError
-from core.formats import atomic_write, read_text
 from core.registry import Registry
 
 MODES = ("model-transfer", "direct", "distill")  # also the order in tables and plots
@@ -83,7 +83,7 @@ ALIGNMENT_PROJECTORS = ("heuristic", "candidates-greedy", "candidates-ilp")  # n
 
 
 def known_languages() -> set[str]:
-    from core.cliutil import KNOWN_LANGS
+    from core.cli.options import KNOWN_LANGS
 
     return set(KNOWN_LANGS) | set(MASAKHANER_LANGS)
 
@@ -226,19 +226,11 @@ def _checks_train() -> Callable:
 
 def _check_train(exp: Experiment, fail) -> None:
     """Names must be known (labeler, aligner, projector, tagger) and the data must be there."""
-    import importlib
-
     from core.aligners.base import ALIGNERS
-    from core.aligners.base import load_backends as load_aligners
     from core.labelers import LABELERS
-    from core.projection import base as projection_base
     from core.projection.base import PROJECTORS
-    from core.taggers import TAGGERS, load_backends
+    from core.taggers import TAGGERS
 
-    load_backends()
-    load_aligners()
-    for module in projection_base._BACKENDS:  # the projectors register on import
-        importlib.import_module(module)
     overrides = exp.section("projection").get("languages") or {}
     if not isinstance(overrides, dict):
         raise fail("projection.languages must map a language to projection settings")
@@ -279,7 +271,9 @@ def _check_train(exp: Experiment, fail) -> None:
     test = exp.section("evaluation").get("test", "masakhaner2/{lang}/test.txt")
     for lang in exp.languages:
         needed = [exp.data / test.format(lang=lang)]
-        if not (exp.work / lang / "stats.json").exists():  # not prepared yet (core.flagship)
+        if not (
+            exp.work / lang / "stats.json"
+        ).exists():  # not prepared yet (core.experiments.flagship)
             needed += [exp.data / "mafand_mt" / f"en-{lang}"]
             needed += [exp.data / "masakhaner2" / lang / "train.txt"]
         for p in needed:
@@ -332,7 +326,7 @@ def _plan_demo(exp: Experiment) -> list[list[PlannedRun]]:
 
 @PLANNERS.register("train")
 def _plan_train(exp: Experiment) -> list[list[PlannedRun]]:
-    from core.flagship import FlagshipSettings, flagship_plan
+    from core.experiments.flagship import FlagshipSettings, flagship_plan
 
     distill = exp.section("distill")
     mt = exp.section("model_transfer")
@@ -379,7 +373,7 @@ def prepare(exp: Experiment, progress: bool = True) -> None:
     """Inputs the runs read that no run makes: train jobs need the projected MAFAND data."""
     if exp.job != "train":
         return
-    from core.flagship import prepare_language
+    from core.experiments.flagship import prepare_language
 
     for lang in exp.languages:
         projection = exp.projection_for(lang)
@@ -537,7 +531,7 @@ def _run_managed(runs, executor, parallel, manager, on_event) -> list[Outcome]:
 
 
 def result_row(run: PlannedRun, metrics: dict, run_id: str | None = None) -> dict:
-    """One evaluated job, in the row format of core.comparison (the app's Results page)."""
+    """One evaluated job, in the row format of core.workbench.results (the app's Results page)."""
     return _row(run.name, run.lang, run.mode, run.seed, metrics, run_id)
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from core.data.types import Projection, Span
 from core.registry import Registry
-from core.types import Projection, Span
 
 
 @dataclass(frozen=True)

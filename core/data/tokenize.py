@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import regex
 
-from core.formats import nfc
+from core.data.formats import nfc
 
 # ISO 639-3 (FLORES, MasakhaNER folder names) -> ISO 639-1 where one exists.
 ISO3_TO_ISO1: dict[str, str] = {

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from tqdm import tqdm
 
 from core.aligners.base import Aligner, TokenPair
+from core.data.types import Projection, Sentence, SentencePair, Span
 from core.evaluate import ner_scores
 from core.projection.base import Projector
-from core.types import Projection, Sentence, SentencePair, Span
 
 
 def make_pairs(sources: Sequence[Sentence], targets: Sequence[Sentence]) -> list[SentencePair]:

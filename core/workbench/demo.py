@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.aligners.base import Aligner, TokenPair
-from core.formats import PathLike, read_conll, read_parallel
-from core.types import Sentence
-from core.workspace import (
+from core.data.formats import PathLike, read_conll, read_parallel
+from core.data.types import Sentence
+from core.workbench.workspace import (
     DEFAULT_METHODS,
     Progress,
     Project,
@@ -32,12 +32,12 @@ DEMO_ALIGNERS: dict[str, tuple[str, dict]] = {
     "eflomal-intersection": ("eflomal", {"symmetrization": "intersection"}),
 }
 DEMO_DATA = Path(
-    os.environ.get("XNER_DEMO_DATA") or Path(__file__).resolve().parents[1] / "app" / "demo_data"
+    os.environ.get("XNER_DEMO_DATA") or Path(__file__).resolve().parents[2] / "app" / "demo_data"
 )
 
 
 def demo_sentences(folder: PathLike = DEMO_DATA) -> tuple[list[Sentence], list[Sentence]]:
-    from core.tokenize import Tokenizer
+    from core.data.tokenize import Tokenizer
 
     folder = Path(folder)
     sources = read_conll(folder / "en.conll", lang="en")
@@ -50,7 +50,7 @@ def demo_sentences(folder: PathLike = DEMO_DATA) -> tuple[list[Sentence], list[S
 
 
 def demo_extra(folder: PathLike = DEMO_DATA) -> list[TokenPair]:
-    from core.tokenize import Tokenizer
+    from core.data.tokenize import Tokenizer
 
     folder = Path(folder)
     if not (folder / "extra.en.txt").exists():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.cliutil import (
+from core.cli.options import (
     add_aligner_args,
     add_method_args,
     build_aligner,
@@ -14,10 +14,10 @@ from core.cliutil import (
     print_json,
     read_extra_parallel,
 )
+from core.data.formats import read_conll, read_lines, write_conll, write_projections_jsonl
+from core.data.types import Sentence
 from core.errors import ConfigError
-from core.formats import read_conll, read_lines, write_conll, write_projections_jsonl
-from core.pipeline import align_pairs, eval_projection, make_pairs, project_pairs
-from core.types import Sentence
+from core.pipelines.steps import align_pairs, eval_projection, make_pairs, project_pairs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _tokenised(path: str, lang: str) -> list[Sentence]:
-    from core.tokenize import Tokenizer
+    from core.data.tokenize import Tokenizer
 
     tokenizer = Tokenizer(lang)
     return [
@@ -86,7 +86,7 @@ def run_project(args: argparse.Namespace) -> int:
         raw = _tokenised(args.source_text, args.source_lang)
         sources = get_labeler(args.labeler).label_sentences(raw)
     if args.types:
-        from core.tags import map_tags
+        from core.data.tags import map_tags
 
         sources = [
             Sentence(s.tokens, map_tags(s.tags or [], keep=args.types), s.id, s.lang)

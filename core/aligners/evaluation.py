@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.aligners.base import Aligner, TokenPair
+from core.data.formats import GoldAlignment, read_gold_alignment, read_src_tgt
+from core.data.types import Alignment, Link
 from core.errors import InputError
-from core.formats import GoldAlignment, read_gold_alignment, read_src_tgt
-from core.types import Alignment, Link
 
 
 @dataclass

@@ -4,7 +4,7 @@ Layout under the data home (XNER_HOME, default ./xner_data):
 
     projects/<name>/meta.json          title, languages, the views, how it was built
     projects/<name>/views/<key>.jsonl  one projection file per (aligner, method) view
-    projects/<name>/corrections.sqlite the human corrections (core.corrections)
+    projects/<name>/corrections.sqlite the human corrections (core.workbench.corrections)
     projects/<name>/uploads/           uploaded source files (sanitised names)
     projects/<name>/exports/           corrected CoNLL written for download or training
 
@@ -25,17 +25,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.aligners.base import Aligner, TokenPair
-from core.corrections import CorrectionStore, corrected_sentences
-from core.errors import InputError
-from core.formats import (
+from core.data.formats import (
     PathLike,
     atomic_write,
     read_projections_jsonl,
     write_conll,
     write_projections_jsonl,
 )
-from core.types import Projection, Sentence
-from core.uploads import safe_filename, safe_project_name
+from core.data.types import Projection, Sentence
+from core.errors import InputError
+from core.workbench.corrections import CorrectionStore, corrected_sentences
+from core.workbench.data import safe_filename, safe_project_name
 
 DEFAULT_HOME = "xner_data"
 DEFAULT_METHODS = ("heuristic", "candidates-greedy", "candidates-ilp")
@@ -210,7 +210,7 @@ def build_project(
     progress: Progress | None = None,
 ) -> Project:
     """Align the pairs with every aligner, project with every method, save as a project."""
-    from core.pipeline import align_pairs, make_pairs, project_pairs
+    from core.pipelines.steps import align_pairs, make_pairs, project_pairs
     from core.projection.base import get_projector
 
     report = progress or (lambda message, fraction: None)
@@ -267,8 +267,8 @@ def project_from_files(
     overwrite: bool = False,
     progress: Progress | None = None,
 ) -> Project:
-    """A project from user files or a dataset folder (see core.uploads.find_inputs)."""
-    from core.uploads import (
+    """A project from user files or a dataset folder (see core.workbench.data.find_inputs)."""
+    from core.workbench.data import (
         check_parallel,
         find_inputs,
         read_conll_checked,
@@ -284,8 +284,8 @@ def project_from_files(
         views = read_projection_files(inputs.projections)
         return import_projections(name, views, meta, home, overwrite)
     if inputs.kind == "tsv":
+        from core.data.tokenize import Tokenizer
         from core.labelers import get_labeler
-        from core.tokenize import Tokenizer
 
         pairs = read_tsv_pairs(inputs.tsv)
         src_tok, tgt_tok = Tokenizer(source_lang), Tokenizer(target_lang)

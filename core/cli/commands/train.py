@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from core.cliutil import parse_params
+from core.cli.options import parse_params
 from core.errors import ConfigError
 
 
@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def load_job_file(path: str) -> dict:
-    from core.formats import read_text
+    from core.data.formats import read_text
 
     text = read_text(path)
     if path.endswith((".yaml", ".yml")):
@@ -112,10 +112,10 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_tag(args: argparse.Namespace) -> int:
-    from core.formats import read_conll, read_lines, write_conll
+    from core.data.formats import read_conll, read_lines, write_conll
+    from core.data.types import Sentence
     from core.taggers import load_tagger
     from core.training import _looks_conll
-    from core.types import Sentence
 
     tagger = load_tagger(args.model)
     if _looks_conll(args.input):

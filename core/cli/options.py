@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.aligners.base import Aligner, TokenPair, get_aligner
+from core.data.formats import read_parallel
+from core.data.tokenize import ISO3_TO_ISO1, Tokenizer
 from core.errors import ConfigError
-from core.formats import read_parallel
 from core.projection.base import Projector, get_projector
-from core.tokenize import ISO3_TO_ISO1, Tokenizer
 
 KNOWN_LANGS = set(ISO3_TO_ISO1) | set(ISO3_TO_ISO1.values())
 

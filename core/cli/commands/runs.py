@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.cliutil import parse_params, print_json
+from core.cli.options import parse_params, print_json
 from core.errors import ConfigError
 
 
@@ -93,7 +93,7 @@ def load_config(value: str | None) -> dict:
     else:
         import yaml
 
-        from core.formats import read_text
+        from core.data.formats import read_text
 
         try:
             data = yaml.safe_load(read_text(value))

@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 from functools import cache
 
-from core.cliutil import (
+from core.cli.commands.pipeline import build_method
+from core.cli.commands.translate import add_translator_args, build_translator
+from core.cli.options import (
     DEFAULT_METHOD,
     add_aligner_args,
     add_method_args,
@@ -26,9 +28,7 @@ from core.cliutil import (
     print_json,
     read_extra_parallel,
 )
-from core.commands.pipeline import build_method
-from core.commands.translate import add_translator_args, build_translator
-from core.formats import read_conll
+from core.data.formats import read_conll
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -85,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_eval_intrinsic(args: argparse.Namespace) -> int:
     from core.labelers import get_labeler
     from core.pipelines.backtranslation import same_language_aligner
-    from core.pipelines.translate_test import IntrinsicSetup, evaluate_intrinsic
+    from core.pipelines.intrinsic import IntrinsicSetup, evaluate_intrinsic
 
     lang = args.lang or guess_lang(args.target_conll)
     targets = read_conll(args.target_conll, lang=lang)

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.data.formats import PathLike, write_conll
+from core.data.tags import spans_to_tags, tags_to_spans
+from core.data.types import Projection, Sentence, Span
 from core.errors import XnerError
-from core.formats import PathLike, write_conll
-from core.tags import spans_to_tags, tags_to_spans
-from core.types import Projection, Sentence, Span
 
 REMOVE = "O"  # the label that means "no entity here"
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")

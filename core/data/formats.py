@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from core.data.tags import is_valid_tag, repair_iob2
+from core.data.types import Alignment, ProjectedSpan, Projection, Sentence, SentencePair, Span
 from core.errors import InputError
-from core.tags import is_valid_tag, repair_iob2
-from core.types import Alignment, ProjectedSpan, Projection, Sentence, SentencePair, Span
 
 PathLike = str | Path
 

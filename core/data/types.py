@@ -49,7 +49,7 @@ class Sentence:
 
     @property
     def spans(self) -> list[Span]:
-        from core.tags import tags_to_spans
+        from core.data.tags import tags_to_spans
 
         return tags_to_spans(self.tags) if self.tags is not None else []
 
@@ -123,7 +123,7 @@ class Projection:
         return [s for s in self.pair.source.spans if s not in done]
 
     def target_tags(self) -> list[str]:
-        from core.tags import spans_to_tags
+        from core.data.tags import spans_to_tags
 
         return spans_to_tags([p.span for p in self.spans], len(self.pair.target.tokens))
 

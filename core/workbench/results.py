@@ -1,6 +1,6 @@
 """Comparing finished runs for the Results page: result rows (one evaluated training job each:
 lang, mode, seed, f1, per_type...) from JSONL files or from the run registry, aggregated by
-core.experiment.aggregate per language and mode (mean, sample std over seeds, n), overall and per
+core.experiments.engine.aggregate per language and mode (mean, sample std over seeds, n), overall and per
 entity type, with the distill - direct difference judged against the seed spread."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.data.formats import PathLike, read_text
 from core.errors import InputError
-from core.formats import PathLike, read_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = ("lang", "mode", "f1")
 
 
@@ -70,7 +70,7 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 def registry_rows(home: PathLike | None = None) -> list[dict]:
     """Result rows of the succeeded runs in the run registry (launched from the app or CLI)."""
-    from core.experiment import rows_from_runs
+    from core.experiments.engine import rows_from_runs
     from core.runs import RunManager
 
     rows = rows_from_runs(RunManager(home).list(["succeeded"]))
@@ -84,9 +84,9 @@ def entity_types(rows: Sequence[dict]) -> list[str]:
 def summarise(
     rows: Sequence[dict], types: Sequence[str] | None = None
 ) -> tuple[list[Summary], list[dict]]:
-    """core.experiment.aggregate's table, plus the same numbers in long form for charts:
+    """core.experiments.engine.aggregate's table, plus the same numbers in long form for charts:
     one Summary per (lang, mode) for the main F1 ("all") and per entity type."""
-    from core.experiment import aggregate
+    from core.experiments.engine import aggregate
 
     per_type = [dict(r, per_type=_flat_types(r)) for r in rows]
     table = aggregate(per_type, types)

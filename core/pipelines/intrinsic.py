@@ -19,15 +19,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.aligners.base import Aligner, TokenPair
+from core.data.tokenize import Tokenizer
+from core.data.types import Alignment, Sentence, SentencePair
 from core.evaluate import ner_scores
 from core.labelers import Labeler
-from core.pipeline import align_pairs, project_pairs
 from core.pipelines.backtranslation import back_translation_refinement
+from core.pipelines.steps import align_pairs, project_pairs
 from core.projection.base import Projector
 from core.registry import Registry
-from core.tokenize import Tokenizer
 from core.translate import Translator, detokenize
-from core.types import Alignment, Sentence, SentencePair
 
 DEFAULT_TYPES = ("PER", "ORG", "LOC")  # the paper scores without DATE and MISC
 PIVOT = "en"

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from core.errors import InputError
-from core.formats import (
+from core.data.formats import (
     PathLike,
     atomic_write,
     nfc,
@@ -29,7 +28,8 @@ from core.formats import (
     read_projections_jsonl,
     read_text,
 )
-from core.types import Projection, Sentence
+from core.data.types import Projection, Sentence
+from core.errors import InputError
 
 DEFAULT_MAX_MB = 25.0
 CONLL_SUFFIXES = (".conll", ".conllu", ".conll02", ".conll03", ".iob", ".bio", ".ner")
@@ -234,7 +234,7 @@ def read_target(path: PathLike, lang: str, max_bytes: int | None = None) -> list
         return [
             Sentence(s.tokens, None, s.id, lang) for s in read_conll_checked(path, lang, max_bytes)
         ]
-    from core.tokenize import Tokenizer
+    from core.data.tokenize import Tokenizer
 
     tokenizer = Tokenizer(lang)
     return [

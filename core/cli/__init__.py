@@ -1,5 +1,5 @@
-"""The `xner` command line. Each module in core.commands adds its own subcommands, so a new
-command is one new file; see core/commands/__init__.py."""
+"""The `xner` command line. Each module in core.cli.commands adds its own subcommands, so a new
+command is one new file; see core/cli/commands/__init__.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import importlib
 import pkgutil
 import sys
 
-import core.commands
+import core.cli.commands
 from core import __version__
 from core.errors import XnerError
 
@@ -20,8 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"xner {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(core.commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"core.commands.{info.name}")
+    for info in sorted(pkgutil.iter_modules(core.cli.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"core.cli.commands.{info.name}")
         module.register(subparsers)
     return parser
 

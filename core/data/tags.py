@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from core.types import Span
+from core.data.types import Span
 
 # OntoNotes (spaCy) labels onto the PER/ORG/LOC/DATE scheme of CoNLL, WikiANN and MasakhaNER.
 ONTONOTES_TO_CONLL: dict[str, str] = {

@@ -1,0 +1,1 @@
+"""Data that flows through xner: sentences, spans, tags, file formats, tokenisation."""

@@ -1,0 +1,1 @@
+"""Experiments: settings, plans of training jobs, the engine that runs them, result tables."""
