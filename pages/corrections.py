@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from app.state import project_picker, user_name
+from app.text import plain
 from core.data.formats import format_conll
+from core.errors import XnerError
+from core.fileerrors import describe_error
 from core.workbench.corrections import ConflictError
+from core.workbench.paths import writable_path
 from core.workbench.workspace import training_data
 
 project = project_picker()
@@ -84,7 +86,7 @@ st.download_button(
 )
 if st.button("Save CoNLL in the project folder", key="export_button"):
     path = project.export_conll(key, only_corrected=only)
-    st.success(f"Written {path}")
+    st.success(f"Written {plain(path)}")
 
 st.subheader("Use for training")
 st.caption(
@@ -95,9 +97,9 @@ default_path = str(project.path / "exports" / "train.corrected.conll")
 out = st.text_input("Training file path", default_path, key="train_path")
 if st.button("Write training data", key="train_button"):
     try:
-        path = training_data(project, key, Path(out).expanduser())
-    except OSError as exc:
-        st.error(f"Could not write {out}: {exc}")
+        path = training_data(project, key, writable_path(out))  # inside the data home only
+    except (XnerError, OSError) as exc:
+        st.error(f"Could not write the training data: {plain(describe_error(exc))}")
     else:
-        st.success(f"Written {path} ({len(project.corrected(key))} sentences)")
+        st.success(f"Written {plain(path)} ({len(project.corrected(key))} sentences)")
         st.code(f"train_file: {path}", language="yaml")

@@ -9,10 +9,13 @@ from pathlib import Path
 import streamlit as st
 
 from app.state import project_picker
+from app.text import language_code, plain
 from core.aligners.base import ALIGNERS
 from core.errors import XnerError
+from core.fileerrors import describe_error
 from core.projection.base import PROJECTORS, get_projector
 from core.workbench.data import ACCEPTED_SUFFIXES, max_upload_bytes, safe_project_name, save_upload
+from core.workbench.paths import readable_path
 from core.workbench.workspace import (
     DEFAULT_METHODS,
     data_home,
@@ -91,15 +94,15 @@ if submitted:
         for upload in files or []:
             paths.append(save_upload(upload.name, upload, staging))
         if path.strip():
-            paths.append(Path(path.strip()).expanduser())
+            paths.append(readable_path(path))  # only the data home and configured data folders
         if not paths:
             raise XnerError("upload files or give a path first")
         bar = st.progress(0.0, text="reading")
         project = project_from_files(
             name,
             paths,
-            source_lang=source_lang.strip() or "en",
-            target_lang=target_lang.strip() or "xx",
+            source_lang=language_code(source_lang, "source language") or "en",
+            target_lang=language_code(target_lang, "target language") or "xx",
             methods=methods or list(DEFAULT_METHODS),
             aligners=None if _is_jsonl(paths) else default_aligners([aligner]),
             overwrite=overwrite,
@@ -110,7 +113,7 @@ if submitted:
             for f in staging.iterdir():
                 shutil.copy2(f, project.uploads_dir / f.name)
     except (XnerError, ValueError, OSError) as exc:
-        st.error(f"Could not load the data: {exc}")
+        st.error(f"Could not load the data: {plain(describe_error(exc))}")
     else:
         st.session_state["project"] = project.name
         st.success(

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app.components import legend_html, links_svg, matrix_html, spans_html
 from app.state import project_picker, user_name
+from app.text import plain
 from core.data.tags import tags_to_spans
 from core.workbench.corrections import REMOVE, ConflictError
 from core.workbench.explorer import (
@@ -93,8 +94,8 @@ sid = st.selectbox("Sentence", ids, format_func=labels_by_id.get, key="sentence"
 index = next(r.index for r in rows if r.id == sid)
 pa = a[index]
 pair = pa.pair
-src_lang = project.meta.get("source_lang", "source")
-tgt_lang = project.meta.get("target_lang", "target")
+src_lang = plain(project.meta.get("source_lang", "source"))  # typed by a user: no Markdown
+tgt_lang = plain(project.meta.get("target_lang", "target"))
 
 # --------------------------------------------------------------------------- correction actions
 

@@ -7,7 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from app.state import project_picker
-from core.errors import InputError
+from app.text import plain
+from core.errors import InputError, XnerError
+from core.fileerrors import describe_error
+from core.workbench.paths import readable_path
 from core.workbench.results import entity_types, load_rows, registry_rows, result_files, summarise
 
 project_picker()
@@ -22,8 +25,15 @@ files = result_files()
 names = {REGISTRY: REGISTRY} | {str(f): f.name for f in files}
 extra = st.sidebar.text_input("Another results file (JSONL)", key="results_extra")
 if extra.strip():
-    names[extra.strip()] = extra.strip()
-registry = registry_rows()
+    try:  # only files in the data home and the configured data folders
+        names[str(readable_path(extra))] = extra.strip()
+    except XnerError as exc:
+        st.sidebar.error(plain(exc))
+try:
+    registry = registry_rows()
+except (XnerError, OSError) as exc:
+    st.error(f"The run registry cannot be read: {plain(describe_error(exc))}")
+    registry = []
 default = [REGISTRY] if registry else list(names)[1:2]
 chosen = st.sidebar.multiselect(
     "Result sources", list(names), default=default, format_func=names.get, key="results_files"
@@ -32,8 +42,8 @@ try:
     rows = load_rows([c for c in chosen if c != REGISTRY])
     if REGISTRY in chosen:
         rows += registry
-except InputError as exc:
-    st.error(f"Could not read the results: {exc}")
+except (InputError, OSError) as exc:
+    st.error(f"Could not read the results: {plain(describe_error(exc))}")
     st.stop()
 if not rows:
     st.info(

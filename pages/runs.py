@@ -6,13 +6,23 @@ import pandas as pd
 import streamlit as st
 
 from app.state import project_picker
+from app.text import plain
 from core.errors import XnerError
+from core.fileerrors import describe_error
 from core.runs import RunManager
+from core.workbench.paths import readable_path
 from core.workbench.runs import MODES, LaunchForm, launch, progress_text, run_rows
 
 project = project_picker()
 st.title("Runs")
-manager = RunManager()
+try:
+    manager = RunManager()
+except (
+    XnerError,
+    OSError,
+) as exc:  # a damaged or unwritable registry: say which and how to recover
+    st.error(f"The run registry cannot be used: {plain(describe_error(exc))}")
+    st.stop()
 st.caption(
     f"Registry {manager.home} — runs launched here or with `xner runs launch` both appear; "
     "they keep running when the app is closed."
@@ -46,25 +56,30 @@ with st.expander("Launch a training run", expanded=False):
         name = c6.text_input("Run name (optional)", key="run_name")
         submitted = st.form_submit_button("Launch", type="primary")
     if submitted:
-        form = LaunchForm(
-            mode=mode,
-            train=train,
-            test=test,
-            unlabelled=unlabelled,
-            teachers=teachers.split(",") if teachers.strip() else (),
-            lang=lang,
-            seed=int(seed),
-            epochs=int(epochs) or None,
-            tagger=tagger,
-            name=name,
-        )
+
+        def allowed(typed: str) -> str:
+            # Only the data home and the configured data folders: no file elsewhere is read.
+            return str(readable_path(typed)) if typed.strip() else ""
+
         try:
+            form = LaunchForm(
+                mode=mode,
+                train=allowed(train),
+                test=allowed(test),
+                unlabelled=allowed(unlabelled),
+                teachers=[allowed(t) for t in teachers.split(",") if t.strip()],
+                lang=lang,
+                seed=int(seed),
+                epochs=int(epochs) or None,
+                tagger=tagger,
+                name=name,
+            )
             run = launch(manager, form)
         except (XnerError, ValueError, OSError) as exc:
-            st.error(f"Not launched: {exc}")
+            st.error(f"Not launched: {plain(describe_error(exc))}")
         else:
             st.session_state["run_selected"] = run.id
-            st.success(f"Launched run {run.id} ({run.name}).")
+            st.success(f"Launched run {run.id} ({plain(run.name)}).")
 
 
 @st.fragment(run_every=2.0)
@@ -89,14 +104,14 @@ def board() -> None:
     labels = {r.id: f"{r.id} · {r.name} · {r.status}" for r in runs}
     run_id = st.selectbox("Run", ids, format_func=labels.get, key="run_selected")
     run = manager.get(run_id)
-    st.markdown(f"**{run.name}** — {run.kind}, {run.status}, executor {run.executor}")
+    st.markdown(f"**{plain(run.name)}** — {run.kind}, {run.status}, executor {run.executor}")
     fraction = run.fraction
     if fraction is not None:
         st.progress(fraction, text=progress_text(run) or run.status)
     elif run.active:
         st.caption(progress_text(run) or "starting…")
     if run.error:
-        st.error(run.error)
+        st.error(plain(run.error))
     if run.metrics:
         m = run.metrics
         cols = st.columns(3)

@@ -170,8 +170,9 @@ def test_load_data_page_refuses_a_file_that_is_not_conll(home):
     assert not [p for p in home.iterdir() if p.name.startswith(".upload")]
 
 
-def test_load_data_page_reports_mismatched_pairs(home, tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
+def test_load_data_page_reports_mismatched_pairs(home):
+    data = home / "data"  # a typed path must lie in the data home (or a configured data folder)
+    data.mkdir()
     (data / "source.conll").write_text("Ana B-PER\nfala O\n\nRui B-PER\nri O\n")
     (data / "target.txt").write_text("Ana fala\n")
     at = app("data")
