@@ -13,16 +13,28 @@ the version it looked at (`expected_version`); if someone else edited the senten
 the change is still applied on top of the newest labels when it touches other tokens (the result
 says `merged`), and refused with a ConflictError naming who changed what when the same tokens
 were changed: no correction is silently overwritten.
+
+Corrections follow their sentence by content: every row also carries `content`, a hash of the
+sentence's tokens (`content_key`). When a project is rebuilt or replaced, `reconcile` matches each
+corrected sentence to the new project by that hash (the same id first, then any sentence with the
+same tokens), renames it where the sentence moved, and sets aside (table `orphaned_edits`) the
+corrections whose sentence no longer exists, so nothing lands on the wrong sentence. Stores made
+before `content` existed are migrated on first use: a row whose tags fit the sentence now under
+its id is taken to belong to it.
+
+Review state lives here too, content-keyed the same way: per sentence (unreviewed / reviewed /
+skipped, table `reviews`) and per projected entity (accepted / rejected, table `decisions`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,7 +51,7 @@ CREATE TABLE IF NOT EXISTS edits (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     sentence_id TEXT NOT NULL,
     version INTEGER NOT NULL,
-    action TEXT NOT NULL,          -- set | remove | undo
+    action TEXT NOT NULL,          -- set | remove | undo | redo | import
     start INTEGER,
     end INTEGER,
     label TEXT,
@@ -50,11 +62,43 @@ CREATE TABLE IF NOT EXISTS edits (
     method TEXT NOT NULL DEFAULT '',
     projected TEXT,                -- JSON tags of the projection shown when the edit was made
     undoes INTEGER,                -- for undo rows: the edit undone
-    undone INTEGER NOT NULL DEFAULT 0,
+    undone INTEGER NOT NULL DEFAULT 0,  -- undo rows: 1 once redone
+    content TEXT,                  -- content_key of the sentence's tokens
     UNIQUE (sentence_id, version)
 );
 CREATE INDEX IF NOT EXISTS edits_sentence ON edits (sentence_id, version);
+CREATE TABLE IF NOT EXISTS reviews (
+    sentence_id TEXT PRIMARY KEY,
+    content TEXT,
+    state TEXT NOT NULL,           -- one of REVIEW_STATES
+    user TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    sentence_id TEXT NOT NULL,
+    content TEXT,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    decision TEXT NOT NULL,        -- accepted | rejected
+    user TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (sentence_id, start, end, label)
+);
+CREATE TABLE IF NOT EXISTS orphaned_edits (
+    id INTEGER, sentence_id TEXT, version INTEGER, action TEXT, start INTEGER, end INTEGER,
+    label TEXT, user TEXT, at TEXT, before TEXT, after TEXT, method TEXT, projected TEXT,
+    undoes INTEGER, undone INTEGER, content TEXT, orphaned_at TEXT
+);
 """
+REVIEW_STATES = ("unreviewed", "reviewed", "skipped")
+DECISIONS = ("accepted", "rejected")
+_KEYED_TABLES = ("edits", "reviews", "decisions")  # rows that follow their sentence by content
+
+
+def content_key(tokens: Sequence[str]) -> str:
+    """A short hash of a sentence's tokens: how corrections find their sentence again."""
+    return hashlib.sha1("\x1f".join(tokens).encode("utf-8")).hexdigest()[:16]
 
 
 class ConflictError(XnerError):
@@ -83,6 +127,10 @@ class Edit:
     def describe(self) -> str:
         if self.action == "undo":
             return f"undo of edit #{self.undoes}"
+        if self.action == "redo":
+            return f"redo (undo #{self.undoes} reverted)"
+        if self.action == "import":
+            return "labels imported for the whole sentence"
         if self.action == "remove":
             return f"remove labels on tokens {self.start}-{self.end - 1}"
         return f"set {self.label} on tokens {self.start}-{self.end - 1}"
@@ -92,12 +140,15 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def apply_label(tags: list[str], start: int, end: int, label: str) -> list[str]:
+def apply_label(
+    tags: list[str], start: int, end: int, label: str, *, keep_rest: bool = False
+) -> list[str]:
     """New tags after labelling tokens [start, end) `label` (REMOVE clears them).
 
     Setting a label replaces every entity that overlaps the selection (the selection becomes the
-    entity: select the exact extent to shorten or extend a span); removing clears only the selected
-    tokens, so the rest of a partly selected entity stays an entity."""
+    entity: select the exact extent to shorten or extend a span) unless `keep_rest`, which keeps
+    the parts of other entities outside the selection; removing clears only the selected tokens,
+    so the rest of a partly selected entity stays an entity. `affected` says what an edit cuts."""
     if not 0 <= start < end <= len(tags):
         raise ValueError(f"token range [{start}, {end}) outside a sentence of {len(tags)} tokens")
     if label != REMOVE and not _LABEL.match(label):
@@ -107,7 +158,7 @@ def apply_label(tags: list[str], start: int, end: int, label: str) -> list[str]:
     for span in tags_to_spans(tags):
         if not span.overlaps(selection):
             spans.append(span)
-        elif label == REMOVE:
+        elif label == REMOVE or keep_rest:
             if span.start < start:
                 spans.append(Span(span.start, start, span.label))
             if span.end > end:
@@ -115,6 +166,45 @@ def apply_label(tags: list[str], start: int, end: int, label: str) -> list[str]:
     if label != REMOVE:
         spans.append(selection)
     return spans_to_tags(spans, len(tags))
+
+
+@dataclass(frozen=True)
+class Affected:
+    """An existing entity that a label edit changes beyond the selection itself."""
+
+    span: Span
+    kept: tuple[Span, ...]  # what stays of it with keep_rest: its parts outside the selection
+
+    def describe(self, tokens: Sequence[str] | None = None) -> str:
+        """E.g. `LOC 'Nova York' (tokens 3-4)`."""
+        return describe_span(self.span, tokens)
+
+
+def describe_span(span: Span, tokens: Sequence[str] | None = None) -> str:
+    words = f" '{' '.join(tokens[span.start : span.end])}'" if tokens else ""
+    where = f"tokens {span.start}-{span.end - 1}" if len(span) > 1 else f"token {span.start}"
+    return f"{span.label}{words} ({where})"
+
+
+def affected(tags: list[str], start: int, end: int, label: str) -> list[Affected]:
+    """Entities that setting `label` on [start, end) would cut or overwrite: those of another
+    label that overlap the selection, and those of the same label reaching outside it only when
+    they are cut (shortening a span by selecting part of it is the ordinary way to resize)."""
+    if label == REMOVE:
+        return []
+    out = []
+    for span in tags_to_spans(tags):
+        if not span.overlaps(Span(start, end, label or "X")):
+            continue
+        if span.label == label:
+            continue  # resizing an entity of the same type is the intended edit
+        kept = []
+        if span.start < start:
+            kept.append(Span(span.start, start, span.label))
+        if span.end > end:
+            kept.append(Span(end, span.end, span.label))
+        out.append(Affected(span, tuple(kept)))
+    return out
 
 
 def _row_to_edit(row: sqlite3.Row, merged: bool = False) -> Edit:
@@ -138,15 +228,57 @@ def _row_to_edit(row: sqlite3.Row, merged: bool = False) -> Edit:
     )
 
 
-class CorrectionStore:
-    """The corrections of one project, in one SQLite file."""
+@dataclass
+class Reconciliation:
+    """What became of the stored corrections when matched to a project's sentences."""
 
-    def __init__(self, path: PathLike, timeout: float = 15.0):
+    kept: list[str] = field(default_factory=list)  # same id, same tokens
+    moved: dict[str, str] = field(default_factory=dict)  # old id -> new id (same tokens)
+    orphaned: list[tuple[str, int]] = field(default_factory=list)  # (old id, edits set aside)
+    migrated: int = 0  # rows of an old store given their content key
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.moved or self.orphaned or self.migrated)
+
+    def describe(self) -> str:
+        parts = [f"{len(self.kept) + len(self.moved)} corrected sentences kept"]
+        if self.moved:
+            parts.append(
+                f"{len(self.moved)} followed their sentence to a new id ("
+                + ", ".join(f"{a}→{b}" for a, b in list(self.moved.items())[:5])
+                + (", …" if len(self.moved) > 5 else "")
+                + ")"
+            )
+        if self.orphaned:
+            parts.append(
+                f"{len(self.orphaned)} set aside because their sentence is no longer in the "
+                "project (ids "
+                + ", ".join(s for s, _ in self.orphaned[:10])
+                + (", …" if len(self.orphaned) > 10 else "")
+                + ")"
+            )
+        return "; ".join(parts)
+
+
+class CorrectionStore:
+    """The corrections of one project, in one SQLite file.
+
+    `contents` maps the project's sentence ids to their `content_key`; rows written through this
+    store record it, which is what lets `reconcile` find the sentence again after a rebuild."""
+
+    def __init__(
+        self, path: PathLike, timeout: float = 15.0, contents: Mapping[str, str] | None = None
+    ):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.timeout = timeout
+        self.contents = dict(contents or {})
         with self._connect() as db:
             db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(edits)")}
+            if "content" not in columns:  # a store from before content keys
+                db.execute("ALTER TABLE edits ADD COLUMN content TEXT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -226,8 +358,11 @@ class CorrectionStore:
         user: str,
         method: str = "",
         expected_version: int | None = None,
+        keep_rest: bool = False,
     ) -> Edit:
-        """Label target tokens [start, end) (label REMOVE clears them); saved at once."""
+        """Label target tokens [start, end) (label REMOVE clears them); saved at once.
+
+        With `keep_rest`, other entities cut by the selection keep their parts outside it."""
         action = "remove" if label == REMOVE else "set"
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -237,7 +372,7 @@ class CorrectionStore:
                 merged = expected_version is not None and version != expected_version
                 if merged:
                     self._check_conflict(db, sentence_id, expected_version, start, end)
-                after = apply_label(before, start, end, label)
+                after = apply_label(before, start, end, label, keep_rest=keep_rest)
                 edit_id = self._insert(
                     db,
                     sentence_id,
@@ -307,6 +442,279 @@ class CorrectionStore:
                 raise
             return _row_to_edit(self._row(db, edit_id))
 
+    def set_tags(
+        self,
+        sentence_id: str,
+        tags: Sequence[str],
+        *,
+        projected: list[str],
+        user: str,
+        method: str = "",
+    ) -> Edit | None:
+        """Replace the sentence's labels at once (an import); None when they are unchanged."""
+        if len(tags) != len(projected):
+            raise ValueError(
+                f"sentence {sentence_id}: {len(tags)} tags for {len(projected)} tokens"
+            )
+        spans = tags_to_spans(list(tags))
+        after = spans_to_tags(spans, len(tags))  # normalised IOB2
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                before = self._tags(db, sentence_id) or list(projected)
+                if before == after:
+                    db.execute("ROLLBACK")
+                    return None
+                edit_id = self._insert(
+                    db,
+                    sentence_id,
+                    self._version(db, sentence_id) + 1,
+                    "import",
+                    (0, len(after), None),
+                    user,
+                    before,
+                    after,
+                    method,
+                    projected,
+                    None,
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            return _row_to_edit(self._row(db, edit_id))
+
+    def can_redo(self, sentence_id: str) -> bool:
+        with self._connect() as db:
+            return self._redoable(db, sentence_id) is not None
+
+    @staticmethod
+    def _redoable(db: sqlite3.Connection, sentence_id: str) -> sqlite3.Row | None:
+        # The newest undo not yet redone, provided no new edit was made after it (a new edit
+        # starts a new line of history, as in any editor).
+        return db.execute(
+            "SELECT * FROM edits WHERE sentence_id = ? AND action = 'undo' AND undone = 0 "
+            "AND version > (SELECT COALESCE(MAX(version), 0) FROM edits WHERE sentence_id = ? "
+            "AND action NOT IN ('undo', 'redo')) ORDER BY version DESC LIMIT 1",
+            (sentence_id, sentence_id),
+        ).fetchone()
+
+    def redo(self, sentence_id: str, *, user: str) -> Edit | None:
+        """Reapply the change the newest undo reverted; None when there is nothing to redo."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._redoable(db, sentence_id)
+                if row is None:
+                    db.execute("ROLLBACK")
+                    return None
+                undo_row = _row_to_edit(row)
+                reverted = _row_to_edit(self._row(db, undo_row.undoes))
+                current = self._tags(db, sentence_id) or undo_row.after
+                edit_id = self._insert(
+                    db,
+                    sentence_id,
+                    self._version(db, sentence_id) + 1,
+                    "redo",
+                    (reverted.start, reverted.end, reverted.label),
+                    user,
+                    current,
+                    reverted.after,
+                    reverted.method,
+                    reverted.projected,
+                    undo_row.id,
+                )
+                db.execute("UPDATE edits SET undone = 1 WHERE id = ?", (undo_row.id,))
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            return _row_to_edit(self._row(db, edit_id))
+
+    # ------------------------------------------------------------------ review state
+
+    def set_review(self, sentence_id: str, state: str, *, user: str) -> None:
+        if state not in REVIEW_STATES:
+            raise ValueError(f"review state {state!r}; expected one of {', '.join(REVIEW_STATES)}")
+        with self._connect() as db:
+            if state == "unreviewed":
+                db.execute("DELETE FROM reviews WHERE sentence_id = ?", (sentence_id,))
+                return
+            db.execute(
+                "INSERT INTO reviews (sentence_id, content, state, user, at) VALUES (?,?,?,?,?) "
+                "ON CONFLICT (sentence_id) DO UPDATE SET state = excluded.state, "
+                "user = excluded.user, at = excluded.at, content = excluded.content",
+                (sentence_id, self.contents.get(sentence_id), state, user or "anonymous", now()),
+            )
+
+    def reviews(self) -> dict[str, str]:
+        """Sentence id -> review state, for sentences not 'unreviewed'."""
+        with self._connect() as db:
+            return dict(db.execute("SELECT sentence_id, state FROM reviews").fetchall())
+
+    def review_state(self, sentence_id: str) -> str:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT state FROM reviews WHERE sentence_id = ?", (sentence_id,)
+            ).fetchone()
+        return row[0] if row else "unreviewed"
+
+    def decide(self, sentence_id: str, span: Span, decision: str, *, user: str) -> None:
+        """Record that a person accepted or rejected one projected entity."""
+        if decision not in DECISIONS:
+            raise ValueError(f"decision {decision!r}; expected one of {', '.join(DECISIONS)}")
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO decisions (sentence_id, content, start, end, label, decision, user, "
+                "at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (sentence_id, start, end, label) DO "
+                "UPDATE SET decision = excluded.decision, user = excluded.user, at = excluded.at",
+                (
+                    sentence_id,
+                    self.contents.get(sentence_id),
+                    span.start,
+                    span.end,
+                    span.label,
+                    decision,
+                    user or "anonymous",
+                    now(),
+                ),
+            )
+
+    def undecide(self, sentence_id: str, span: Span) -> None:
+        with self._connect() as db:
+            db.execute(
+                "DELETE FROM decisions WHERE sentence_id = ? AND start = ? AND end = ? AND label = ?",
+                (sentence_id, span.start, span.end, span.label),
+            )
+
+    def decisions(self, sentence_id: str) -> dict[Span, str]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT start, end, label, decision FROM decisions WHERE sentence_id = ?",
+                (sentence_id,),
+            ).fetchall()
+        return {Span(a, b, label): d for a, b, label, d in rows}
+
+    # ------------------------------------------------------------------ following sentences
+
+    def needs_migration(self) -> bool:
+        with self._connect() as db:
+            return any(
+                db.execute(f"SELECT 1 FROM {table} WHERE content IS NULL LIMIT 1").fetchone()
+                for table in _KEYED_TABLES
+            )
+
+    def reconcile(self, sentences: Iterable[tuple[str, Sequence[str]]]) -> Reconciliation:
+        """Match the stored rows to a project's (id, tokens) sentences by content.
+
+        A row keeps its id when that id still holds the same tokens; else it moves to another
+        sentence with the same tokens (one not claimed already, in project order); else its edits
+        move to `orphaned_edits` (its review state and decisions are dropped). Rows without a
+        content key (an older store) are first given the key of the sentence under their id when
+        their tags fit that sentence's length."""
+        sentences = [(sid, list(tokens)) for sid, tokens in sentences]
+        keys = {sid: content_key(tokens) for sid, tokens in sentences}
+        lengths = {sid: len(tokens) for sid, tokens in sentences}
+        self.contents.update(keys)
+        report = Reconciliation()
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                report.migrated = self._migrate(db, keys, lengths)
+                groups = {
+                    (sid, key): table
+                    for table in _KEYED_TABLES
+                    for sid, key in db.execute(f"SELECT DISTINCT sentence_id, content FROM {table}")
+                }
+                by_key: dict[str, list[str]] = {}
+                for sid, key in keys.items():
+                    by_key.setdefault(key, []).append(sid)
+                claimed = {sid for sid, key in groups if keys.get(sid) == key}
+                plan: dict[tuple[str, str | None], str | None] = {}
+                for sid, key in sorted(groups, key=lambda g: (g[0], g[1] or "")):
+                    if keys.get(sid) == key:
+                        plan[(sid, key)] = sid
+                        continue
+                    free = [s for s in by_key.get(key or "", []) if s not in claimed]
+                    plan[(sid, key)] = free[0] if free else None
+                    if free:
+                        claimed.add(free[0])
+                for (sid, key), new in plan.items():
+                    if new is None:
+                        self._orphan(db, sid, key, report)
+                # Two steps so that ids can swap (a -> b while b -> a) without a clash.
+                moving = {g: new for g, new in plan.items() if new is not None and new != g[0]}
+                for n, (sid, key) in enumerate(moving):
+                    for table in _KEYED_TABLES:
+                        db.execute(
+                            f"UPDATE {table} SET sentence_id = ? WHERE sentence_id = ? "
+                            "AND content IS ?",
+                            (f"\x00moving{n}", sid, key),
+                        )
+                for n, ((sid, _), new) in enumerate(moving.items()):
+                    for table in _KEYED_TABLES:
+                        db.execute(
+                            f"UPDATE {table} SET sentence_id = ? WHERE sentence_id = ?",
+                            (new, f"\x00moving{n}"),
+                        )
+                    report.moved[sid] = new
+                report.kept = sorted(
+                    {sid for (sid, _), new in plan.items() if new == sid}
+                    & {r[0] for r in db.execute("SELECT DISTINCT sentence_id FROM edits")}
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        return report
+
+    @staticmethod
+    def _migrate(
+        db: sqlite3.Connection, keys: Mapping[str, str], lengths: Mapping[str, int]
+    ) -> int:
+        migrated = 0
+        rows = db.execute("SELECT id, sentence_id, after FROM edits WHERE content IS NULL")
+        for row_id, sid, after in rows.fetchall():
+            if sid in keys and len(json.loads(after)) == lengths[sid]:
+                db.execute("UPDATE edits SET content = ? WHERE id = ?", (keys[sid], row_id))
+                migrated += 1
+            else:
+                db.execute("UPDATE edits SET content = '' WHERE id = ?", (row_id,))  # no match
+        for table in ("reviews", "decisions"):
+            for (sid,) in db.execute(
+                f"SELECT DISTINCT sentence_id FROM {table} WHERE content IS NULL"
+            ).fetchall():
+                db.execute(
+                    f"UPDATE {table} SET content = ? WHERE sentence_id = ? AND content IS NULL",
+                    (keys.get(sid, ""), sid),
+                )
+        return migrated
+
+    @staticmethod
+    def _orphan(db: sqlite3.Connection, sid: str, key: str | None, report: Reconciliation) -> None:
+        count = db.execute(
+            "SELECT COUNT(*) FROM edits WHERE sentence_id = ? AND content IS ?", (sid, key)
+        ).fetchone()[0]
+        db.execute(
+            "INSERT INTO orphaned_edits SELECT id, sentence_id, version, action, start, end, "
+            "label, user, at, before, after, method, projected, undoes, undone, content, ? "
+            "FROM edits WHERE sentence_id = ? AND content IS ?",
+            (now(), sid, key),
+        )
+        for table in _KEYED_TABLES:
+            db.execute(f"DELETE FROM {table} WHERE sentence_id = ? AND content IS ?", (sid, key))
+        if count:
+            report.orphaned.append((sid, count))
+
+    def orphaned(self) -> list[Edit]:
+        """Edits set aside because their sentence left the project (newest first)."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM orphaned_edits ORDER BY orphaned_at DESC, id DESC")
+            return [_row_to_edit(r) for r in rows.fetchall()]
+
     # ------------------------------------------------------------------ internals
 
     @staticmethod
@@ -349,8 +757,8 @@ class CorrectionStore:
                     "your change was NOT saved. Look at the current labels and apply it again."
                 )
 
-    @staticmethod
     def _insert(
+        self,
         db: sqlite3.Connection,
         sentence_id: str,
         version: int,
@@ -366,7 +774,8 @@ class CorrectionStore:
         start, end, label = where
         cursor = db.execute(
             "INSERT INTO edits (sentence_id, version, action, start, end, label, user, at, "
-            "before, after, method, projected, undoes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "before, after, method, projected, undoes, content) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 sentence_id,
                 version,
@@ -381,6 +790,7 @@ class CorrectionStore:
                 method,
                 json.dumps(projected) if projected is not None else None,
                 undoes,
+                self.contents.get(sentence_id),
             ),
         )
         return int(cursor.lastrowid)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from core import homes
 from core.aligners.base import Aligner, TokenPair
 from core.data.formats import (
     PathLike,
@@ -34,18 +35,18 @@ from core.data.formats import (
 )
 from core.data.types import Projection, Sentence
 from core.errors import InputError
-from core.workbench.corrections import CorrectionStore, corrected_sentences
+from core.workbench.corrections import CorrectionStore, content_key, corrected_sentences
 from core.workbench.data import safe_filename, safe_project_name
 
-DEFAULT_HOME = "xner_data"
+DEFAULT_HOME = homes.DEFAULT_DATA_HOME
 DEFAULT_METHODS = ("heuristic", "candidates-greedy", "candidates-ilp")
 
 Progress = Callable[[str, float], None]  # (message, fraction done)
 
 
 def data_home() -> Path:
-    """The app's data folder: $XNER_HOME, else ./xner_data."""
-    return Path(os.environ.get("XNER_HOME") or DEFAULT_HOME).resolve()
+    """The app's data folder: $XNER_HOME, else ./xner_data (core.homes)."""
+    return homes.data_home()
 
 
 def projects_dir(home: PathLike | None = None) -> Path:
@@ -104,9 +105,21 @@ class Project:
     def sentence_ids(self) -> list[str]:
         return [p.pair.id for p in self.projections(self.views[0].key)]
 
+    def sentences(self) -> list[tuple[str, list[str]]]:
+        """(id, target tokens) of every sentence: what corrections are keyed by."""
+        return [(p.pair.id, p.pair.target.tokens) for p in self.projections(self.views[0].key)]
+
     @property
     def corrections(self) -> CorrectionStore:
-        return CorrectionStore(self.path / "corrections.sqlite")
+        """The project's correction store; a store from before content keys is migrated here."""
+        sentences = self.sentences()
+        store = CorrectionStore(
+            self.path / "corrections.sqlite",
+            contents={sid: content_key(tokens) for sid, tokens in sentences},
+        )
+        if store.needs_migration():
+            store.reconcile(sentences)
+        return store
 
     @property
     def uploads_dir(self) -> Path:
@@ -175,15 +188,24 @@ def _write_project(
             write_projections_jsonl(staging / "views" / file, projections)
             entries.append({"key": key, "method": method, "aligner": aligner, "file": file})
         meta = dict(meta, name=name, views=entries, created=time.strftime("%Y-%m-%d %H:%M:%S"))
-        with atomic_write(staging / "meta.json") as handle:
-            json.dump(meta, handle, ensure_ascii=False, indent=1)
-        if final.exists():
-            # Keep the corrections of a rebuilt project: they are keyed by sentence id.
+        if final.exists() and (final / "corrections.sqlite").exists():
+            # Keep the corrections of a rebuilt project whose sentences still exist: they follow
+            # their sentence by content (core.workbench.corrections.reconcile); the rest are set
+            # aside in the store and reported in meta.json.
             old_db = final / "corrections.sqlite"
             for suffix in ("", "-wal", "-shm"):
                 src = Path(str(old_db) + suffix)
                 if src.exists():
                     shutil.copy2(src, Path(str(staging / "corrections.sqlite") + suffix))
+            first = next(iter(views.values()))
+            report = CorrectionStore(staging / "corrections.sqlite").reconcile(
+                [(p.pair.id, p.pair.target.tokens) for p in first]
+            )
+            meta["corrections_kept"] = report.describe()
+            meta["corrections_orphaned"] = [sid for sid, _ in report.orphaned]
+        with atomic_write(staging / "meta.json") as handle:
+            json.dump(meta, handle, ensure_ascii=False, indent=1)
+        if final.exists():
             trash = root / f".{name}.old.{os.getpid()}"
             final.rename(trash)
             staging.rename(final)
