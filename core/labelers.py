@@ -119,6 +119,9 @@ class TransformersLabeler(Labeler):
         import torch
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+        from core.models import resolve_model
+
+        model = resolve_model(model)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model)
             self.model = AutoModelForTokenClassification.from_pretrained(model)

@@ -26,6 +26,7 @@ from core.aligners.base import ALIGNERS, Aligner, TokenPair
 from core.aligners.simalign_aligner import _encoder_config
 from core.data.types import Alignment, Link
 from core.errors import ConfigError, OfflineError
+from core.models import resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class AwesomeAligner(Aligner):
             raise ConfigError(f"threshold must be between 0 and 1, not {threshold!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, not {batch_size!r}")
+        model = resolve_model(model)
         config = _encoder_config(model, device, layer)
         positions = getattr(config, "max_position_embeddings", None)
         if max_length is not None and (

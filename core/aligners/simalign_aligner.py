@@ -17,6 +17,7 @@ from tqdm import tqdm
 from core.aligners.base import ALIGNERS, Aligner, TokenPair
 from core.data.types import Alignment
 from core.errors import ConfigError, OfflineError
+from core.models import resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class SimAlignAligner(Aligner):
         distortion: float = 0.0,
         device: str = "cpu",
     ):
-        model = MODEL_ALIASES.get(model, model)
+        model = resolve_model(MODEL_ALIASES.get(model, model))
         if method not in MATCHING_METHODS:
             raise ConfigError(
                 f"unknown simalign method {method!r}; known: {', '.join(MATCHING_METHODS)}"

@@ -53,6 +53,10 @@ DEFAULTS = {
 def _load_pretrained(model: str, labels: list[str] | None = None):
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+    from core.models import resolve_model
+
+    model = resolve_model(model)
+
     kwargs = {}
     if labels is not None:
         kwargs = {

