@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
+import sqlite3
 import sys
 
 import core.cli.commands
 from core import __version__
 from core.errors import XnerError
+from core.fileerrors import describe_os_error, describe_sqlite_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,13 +36,29 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
+    except BrokenPipeError:
+        # `xner runs list | head -1`: the reader has all it wanted. Point stdout at /dev/null so
+        # the interpreter's final flush does not raise again, and exit like `head`'s writers do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except XnerError as exc:
-        print(f"xner: error: {exc}", file=sys.stderr)
-        return 1
+        return _error(str(exc))
+    except sqlite3.Error as exc:
+        return _error(describe_sqlite_error(exc, "a database"))
+    except OSError as exc:  # disk full, read-only, a folder where a file belongs, permissions...
+        return _error(describe_os_error(exc))
     except KeyboardInterrupt:
         print("xner: interrupted", file=sys.stderr)
         return 130
+
+
+def _error(message: str) -> int:
+    print(f"xner: error: {' '.join(message.split())}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

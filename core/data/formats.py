@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 import unicodedata
 import warnings
@@ -26,6 +27,7 @@ from core.data.types import Alignment, ProjectedSpan, Projection, Sentence, Sent
 from core.errors import InputError
 
 PathLike = str | Path
+_ASCII_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 
 # --------------------------------------------------------------------------- low-level I/O
@@ -70,6 +72,22 @@ def read_text(path: PathLike) -> str:
     return text
 
 
+def text_lines(text: str) -> list[str]:
+    """The lines of a text file as every text tool counts them: split on LF only (a CR before it
+    is dropped), never on the other characters Python's `splitlines` breaks at (U+2028, U+0085,
+    form feed...), which occur inside sentences and would shift every later line."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the final newline ends the last line; it does not start another
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def ascii_split(text: str) -> list[str]:
+    """Tokens separated by ASCII whitespace (space, tab), as pre-tokenised files define them;
+    `str.split()` would also split at U+3000, U+00A0 and other spaces inside a token."""
+    return [token for token in _ASCII_SPACE.split(text) if token]
+
+
 def nfc(text: str) -> str:
     """NFC-normalise: data sets disagree on normalisation (e.g. Yoruba tone marks)."""
     return unicodedata.normalize("NFC", text)
@@ -77,7 +95,7 @@ def nfc(text: str) -> str:
 
 def read_lines(path: PathLike, *, allow_empty_lines: bool = False) -> list[str]:
     """One sentence per line (FLORES, raw parallel text). Empty files and lines are errors."""
-    lines = nfc(read_text(path)).splitlines()
+    lines = text_lines(nfc(read_text(path)))
     if not lines:
         raise InputError("file is empty", path)
     if not allow_empty_lines:
@@ -138,7 +156,7 @@ CONLL_FORMATS = ("conll", "masakhaner", "wikiann", "conll2002", "conll2003")
 def detect_conll_format(path: PathLike, text: str | None = None) -> str:
     """Guess the CoNLL flavour from the first token line: WikiANN carries a `lang:` prefix."""
     text = read_text(path) if text is None else text
-    for line in text.splitlines():
+    for line in text_lines(text):
         if not line.strip() or line.startswith("-DOCSTART-"):
             continue
         first = line.split("\t")[0] if "\t" in line else line.split(" ")[0]
@@ -177,8 +195,7 @@ def parse_conll(
             tokens.clear()
             tags.clear()
 
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.rstrip("\r\n")
+    for number, line in enumerate(text_lines(text), 1):
         if not line.strip():
             flush()
             continue
@@ -191,8 +208,9 @@ def parse_conll(
             if len(columns) == 1 and is_valid_tag(columns[0].strip()) and line[:1] in " \t":
                 report.empty_tokens += 1  # a tag with an empty token, e.g. " O"
                 continue
+            # The line itself is not echoed: an error must not show what a file holds.
             raise InputError(
-                f"malformed line {line[:60]!r}: expected TOKEN ... TAG (2 or more columns)",
+                "malformed line: expected TOKEN ... TAG (2 or more columns), found one",
                 path,
                 number,
             )
@@ -206,7 +224,8 @@ def parse_conll(
             report.empty_tokens += 1
             continue
         if not is_valid_tag(tag):
-            raise InputError(f"tag {tag!r} is not IOB2 (O, B-TYPE or I-TYPE)", path, number)
+            shown = repr(tag) if len(tag) <= 20 else f"of {len(tag)} characters"
+            raise InputError(f"tag {shown} is not IOB2 (O, B-TYPE or I-TYPE)", path, number)
         tokens.append(nfc(token))
         tags.append(tag)
     flush()
@@ -226,12 +245,30 @@ def read_conll(
     return sentences
 
 
+def _conll_line(token: str, tag: str, sentence: int, position: int) -> str:
+    """`TOKEN TAG`, or `TOKEN<TAB>TAG` for a token with a space inside (the reader splits a line
+    with a tab on tabs only, so the whole token comes back). What no CoNLL line can hold (a tab,
+    a line break, surrounding or only whitespace) is refused rather than written and lost."""
+    if (
+        not token.strip()
+        or token != token.strip()  # the reader strips (Unicode) whitespace around a token
+        or any(c in token for c in "\t\n\r")
+        or token.startswith("-DOCSTART-")
+    ):
+        raise InputError(
+            f"sentence {sentence + 1}, token {position + 1} ({token[:20]!r}): a CoNLL token "
+            "cannot be empty, start with -DOCSTART-, hold a tab or a line break, or begin or "
+            "end with whitespace"
+        )
+    return f"{token}\t{tag}\n" if " " in token else f"{token} {tag}\n"
+
+
 def format_conll(sentences: Iterable[Sentence]) -> str:
     out = io.StringIO()
-    for sentence in sentences:
+    for number, sentence in enumerate(sentences):
         tags = sentence.tags or ["O"] * len(sentence.tokens)
-        for token, tag in zip(sentence.tokens, tags):
-            out.write(f"{token} {tag}\n")
+        for position, (token, tag) in enumerate(zip(sentence.tokens, tags)):
+            out.write(_conll_line(token, tag, number, position))
         out.write("\n")
     return out.getvalue()
 
@@ -268,7 +305,7 @@ def read_src_tgt(path: PathLike) -> list[tuple[list[str], list[str]]]:
         if " ||| " not in f" {line} ":
             raise InputError("expected 'SOURCE ||| TARGET'", path, number)
         source, _, target = line.partition("|||")
-        pairs.append((source.split(), target.split()))
+        pairs.append((ascii_split(source), ascii_split(target)))
     return pairs
 
 
@@ -293,8 +330,8 @@ def read_pharaoh(path: PathLike) -> list[Alignment]:
     """0-based `i-j` links, one sentence pair per line (an empty line is an empty alignment)."""
     text = read_text(path)
     alignments = []
-    for number, line in enumerate(text.splitlines(), 1):
-        links = [parse_link(t, path, number)[:2] for t in line.split()]
+    for number, line in enumerate(text_lines(text), 1):
+        links = [parse_link(t, path, number)[:2] for t in ascii_split(line)]
         alignments.append(Alignment(frozenset(links)))
     return alignments
 
@@ -318,9 +355,9 @@ class GoldAlignment:
 def read_gold_alignment(path: PathLike) -> list[GoldAlignment]:
     """1-indexed `i-j` (sure) and `ipj` (possible) links, one pair per line."""
     gold = []
-    for number, line in enumerate(read_text(path).splitlines(), 1):
+    for number, line in enumerate(text_lines(read_text(path)), 1):
         sure, possible = set(), set()
-        for token in line.split():
+        for token in ascii_split(line):
             i, j, is_possible = parse_link(token, path, number, one_based=True)
             possible.add((i, j))
             if not is_possible:
@@ -387,7 +424,9 @@ def write_projections_jsonl(path: PathLike, projections: Iterable[Projection]) -
 
 def read_projections_jsonl(path: PathLike) -> list[Projection]:
     projections = []
-    for number, line in enumerate(read_text(path).splitlines(), 1):
+    # JSON strings may hold U+2028 and U+0085 raw (json.dumps with ensure_ascii=False writes
+    # them so): records are separated by LF only.
+    for number, line in enumerate(text_lines(read_text(path)), 1):
         if not line.strip():
             continue
         try:
