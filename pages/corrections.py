@@ -11,6 +11,10 @@ from core.data.formats import format_conll
 from core.errors import XnerError
 from core.fileerrors import describe_error
 from core.workbench.corrections import ConflictError
+from core.workbench.explorer import all_labels
+from core.workbench.interchange import FORMATS, ImportReport, guess_format, label_studio_config
+from core.workbench.interchange import export as exchange_export
+from core.workbench.interchange import read as read_labels
 from core.workbench.paths import writable_path
 from core.workbench.workspace import training_data
 
@@ -87,6 +91,79 @@ st.download_button(
 if st.button("Save CoNLL in the project folder", key="export_button"):
     path = project.export_conll(key, only_corrected=only)
     st.success(f"Written {plain(path)}")
+
+st.subheader("Exchange with annotation tools")
+st.caption(
+    "Export for Label Studio (the projection as predictions), doccano, spaCy or CoNLL; import "
+    "what annotators labelled there back as corrections. Sentences are matched by their tokens; "
+    "character offsets refer to the tokens joined by single spaces."
+)
+fmt = st.selectbox(
+    "Format", list(FORMATS), format_func=lambda f: FORMATS[f][0], key="exchange_format"
+)
+items = project.exchange_items(key, only_corrected=only)
+st.download_button(
+    f"Download {FORMATS[fmt][0]}",
+    exchange_export(fmt, items),
+    file_name=f"{project.name}.{FORMATS[fmt][1]}",
+    mime="application/octet-stream",
+    key="exchange_download",
+)
+if fmt == "label-studio":
+    with st.expander("Label Studio labelling interface"):
+        st.code(label_studio_config(all_labels(project.projections(key))), language="xml")
+upload = st.file_uploader(
+    "Import labels (Label Studio JSON export, doccano JSONL, .spacy, .conll)",
+    type=sorted({suffix for _, suffix in FORMATS.values()}),
+    key="exchange_upload",
+)
+if upload is not None:
+    guessed = guess_format(upload.name) or fmt
+    import_fmt = st.selectbox(
+        "File format",
+        list(FORMATS),
+        index=list(FORMATS).index(guessed),
+        format_func=lambda f: FORMATS[f][0],
+        key="import_format",
+    )
+    if st.button("Import as corrections", key="import_button"):
+        report = ImportReport()
+        try:
+            imported = read_labels(import_fmt, upload.getvalue(), report)
+            applied = project.import_labels(imported, key, user_name())
+        except (XnerError, ValueError) as exc:
+            st.error(f"Nothing imported: {plain(describe_error(exc))}")
+        else:
+            notes = []
+            if report.snapped:
+                notes.append(f"{report.snapped} entities widened to whole tokens")
+            if report.skipped:
+                notes.append(f"{report.skipped} tasks without an annotation skipped")
+            st.success(
+                plain(applied.describe() + (" · " + "; ".join(notes) if notes else "")),
+                icon=":material/check:",
+            )
+
+orphaned = store.orphaned()
+if orphaned:
+    with st.expander(f"Corrections set aside ({len(orphaned)} edits of sentences no longer here)"):
+        st.caption(
+            "When the project was replaced these sentences' tokens were not found any more; "
+            "their edits are kept here (in corrections.sqlite, table orphaned_edits)."
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "sentence": [e.sentence_id for e in orphaned],
+                    "change": [e.describe() for e in orphaned],
+                    "who": [e.user for e in orphaned],
+                    "when (UTC)": [e.at for e in orphaned],
+                    "labels": [" ".join(e.after) for e in orphaned],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 
 st.subheader("Use for training")
 st.caption(

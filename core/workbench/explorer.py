@@ -10,6 +10,14 @@ from dataclasses import dataclass
 from core.data.types import Projection, Span
 from core.registry import Registry
 
+DEFAULT_LABELS = ("PER", "ORG", "LOC", "DATE", "MISC")
+
+
+def all_labels(view: Sequence[Projection]) -> list[str]:
+    """The labels to offer: the usual types first, then any other type the source side uses."""
+    seen = {s.label for p in view for s in p.pair.source.spans}
+    return list(DEFAULT_LABELS) + sorted(seen - set(DEFAULT_LABELS))
+
 
 @dataclass(frozen=True)
 class Thresholds:

@@ -37,6 +37,7 @@ from core.data.types import Projection, Sentence
 from core.errors import InputError
 from core.workbench.corrections import CorrectionStore, content_key, corrected_sentences
 from core.workbench.data import safe_filename, safe_project_name
+from core.workbench.interchange import ApplyReport, Item, apply_import
 
 DEFAULT_HOME = homes.DEFAULT_DATA_HOME
 DEFAULT_METHODS = ("heuristic", "candidates-greedy", "candidates-ilp")
@@ -128,6 +129,22 @@ class Project:
     def corrected(self, key: str, only_corrected: bool = False) -> list[Sentence]:
         return corrected_sentences(
             self.projections(key), self.corrections.all_current(), only_corrected
+        )
+
+    def exchange_items(self, key: str, only_corrected: bool = False) -> list[Item]:
+        """The sentences to hand to an annotation tool: current labels plus the `key` projection."""
+        corrected = {s.id: s for s in self.corrected(key, only_corrected)}
+        return [
+            Item(corrected[p.pair.id], p.target_tags(), key)
+            for p in self.projections(key)
+            if p.pair.id in corrected
+        ]
+
+    def import_labels(self, imported: Sequence[Sentence], key: str, user: str) -> ApplyReport:
+        """Save labels made in an annotation tool as corrections over view `key`."""
+        projected = {p.pair.id: p.target_tags() for p in self.projections(key)}
+        return apply_import(
+            imported, self.sentences(), projected, self.corrections, user=user, method=key
         )
 
     def export_conll(
