@@ -51,24 +51,24 @@ def test_unprojected_entity_is_flagged():
 
 def test_length_mismatch_both_ways():
     longer = make([ps(Span(0, 5, "PER"), PER), ps(Span(4, 5, "LOC"), LOC)][:1])
-    assert "length" in sentence_flags(longer)
+    assert "length mismatch" in sentence_flags(longer)
     shorter = make([ps(Span(0, 1, "PER"), Span(0, 3, "PER"))])
-    assert "length" in sentence_flags(shorter)
-    assert "length" not in sentence_flags(shorter, th=Thresholds(length_ratio=4.0))
+    assert "length mismatch" in sentence_flags(shorter)
+    assert "length mismatch" not in sentence_flags(shorter, th=Thresholds(length_ratio=4.0))
 
 
 def test_unaligned_entity_words_and_low_score():
     p = make([ps(Span(0, 1, "PER"), PER, score=0.5)], links=((0, 0), (2, 2)))
     assert unaligned_entity_words(p) == [1, 4]  # "Silva" and "Lisbon" have no link
     flags = sentence_flags(p, th=Thresholds(min_score=0.6))
-    assert "unaligned" in flags and "low_score" in flags
-    assert "low_score" not in sentence_flags(p, th=Thresholds(min_score=0.5))
+    assert "unaligned words" in flags and "low score" in flags
+    assert "low score" not in sentence_flags(p, th=Thresholds(min_score=0.5))
 
 
 def test_disagreement_needs_a_second_view():
     other = make([ps(Span(0, 2, "PER"), PER), ps(Span(3, 5, "LOC"), LOC)], method="candidates")
-    assert "disagree" in sentence_flags(GOOD, other)
-    assert "disagree" not in sentence_flags(GOOD, None)
+    assert "views disagree" in sentence_flags(GOOD, other)
+    assert "views disagree" not in sentence_flags(GOOD, None)
     rows = compare(GOOD, other)
     assert [r.agree for r in rows] == [True, False]
     assert rows[1].a_text == "Lisboa" and rows[1].b_text == "em Lisboa"
@@ -95,3 +95,55 @@ def test_matrix_and_entity_links():
     assert grid[4][4] == 1 and grid[4][3] == 0
     assert sum(map(sum, grid)) == 5
     assert projection_of_links(GOOD) == {(0, 0): "PER", (1, 1): "PER"}
+
+
+def test_every_flag_says_why_with_numbers():
+    from core.workbench.explorer import FLAGS, flag_explanation, flag_names, reasons
+
+    assert set(flag_names()) == set(FLAGS.names())  # one name per flag, from one registry
+    assert all(flag_explanation(n) for n in flag_names())
+    shorter = make([ps(Span(0, 1, "PER"), PER, score=0.4)], links=((0, 0), (2, 2)))
+    other = make([ps(Span(0, 2, "PER"), PER), ps(Span(3, 5, "LOC"), LOC)], method="candidates")
+    found: dict[str, str] = {}
+    for r in reasons(shorter, other, Thresholds(min_score=0.5)):
+        found[r.flag] = found.get(r.flag, "") + r.text + "\n"
+    assert found["length mismatch"] == (
+        "PER 'Maria Silva': 2 source tokens vs 1 projected ('Maria'), ratio 0.50 outside "
+        "1/1.5-1.5\n"
+    )
+    assert found["unprojected"] == (
+        "LOC 'Lisbon' not projected: none of its words has an alignment link\n"
+    )
+    assert "LOC 'Lisbon': 1 of 1 word unaligned ('Lisbon')" in found["unaligned words"]
+    assert "1 of 2 words unaligned ('Silva')" in found["unaligned words"]
+    assert "score 0.40 below 0.50 (heuristic)" in found["low score"]
+    assert found["views disagree"].startswith(
+        "PER 'Maria Silva': heuristic: 'Maria' (0-0, score 0.40) vs candidates: 'Maria Silva'"
+    )
+    linked = make([ps(Span(0, 2, "PER"), PER)])  # "Lisbon" links to "Lisboa" but was dropped
+    (why,) = reasons(linked)
+    assert "its words link to 'Lisboa' (4)" in why.text
+
+
+def test_filters_combine_with_and_or_or():
+    unprojected = make([ps(Span(0, 2, "PER"), PER)], sid="1")
+    low = make([ps(Span(0, 2, "PER"), PER, score=0.1), ps(Span(4, 5, "LOC"), LOC)], sid="2")
+    view = [GOOD, unprojected, low]
+    both = ["unprojected", "low score"]
+    assert sentence_rows(view, flags=both, combine="all") == []
+    assert [r.id for r in sentence_rows(view, flags=both, combine="any")] == ["1", "2"]
+    with pytest.raises(ValueError, match="combine"):
+        sentence_rows(view, flags=both, combine="xor")
+
+
+def test_score_range_and_suspicion_order():
+    from core.workbench.explorer import ordered, score_range
+
+    high = make([ps(Span(0, 2, "PER"), PER, score=1.33), ps(Span(4, 5, "LOC"), LOC)], sid="1")
+    bad = make([ps(Span(0, 1, "PER"), PER, score=0.1)], links=((0, 0),), sid="2")
+    view = [GOOD, high, bad]
+    assert score_range(view) == (0.1, 1.33)
+    rows = sentence_rows(view)
+    assert [r.id for r in ordered(rows, "suspicion")] == ["2", "0", "1"]
+    assert rows[2].suspicion > 3 and rows[0].suspicion == 0
+    assert [r.id for r in ordered(rows)] == ["0", "1", "2"]

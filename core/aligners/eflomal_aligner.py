@@ -14,12 +14,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
+from pydantic import Field
 from tqdm import tqdm
 
 from core.aligners.base import ALIGNERS, Aligner, TokenPair
 from core.aligners.orthographic import identical_links
-from core.aligners.symmetrize import get_symmetrizer
+from core.aligners.symmetrize import Symmetrization, get_symmetrizer
 from core.data.types import Alignment, Link
 from core.errors import ConfigError
 
@@ -30,6 +32,17 @@ log = logging.getLogger(__name__)
 MAX_LENGTH = 0x400 - 1
 
 MODELS = {1: "IBM1", 2: "HMM", 3: "HMM+fertility"}
+
+# Upper bounds of the run-time parameters: far above any useful setting (eflomal's own defaults
+# are 3 samplers, and its schedule never exceeds 5,000 iterations), low enough that a typo
+# cannot keep a run busy for hours.
+MAX_SAMPLERS = 64
+MAX_RUNS = 16
+MAX_ITERATIONS = 5000
+MAX_REL_ITERATIONS = 10.0
+Iterations = Annotated[int, Field(ge=1, le=MAX_ITERATIONS)]
+ModelIterations = Annotated[int, Field(ge=0, le=MAX_ITERATIONS)]
+WordPart = Annotated[int, Field(ge=0)]
 
 # Defaults measured on Europarl-NER projection (en->de/es, 799 pairs + 2,009 FLORES pairs) and
 # the gold AER sets, and on speed over MAFAND en-yor (bench/alignment.py --aer --europarl): half of eflomal's iteration schedule with 2 samplers is
@@ -88,23 +101,26 @@ class EflomalAligner(Aligner):
     """
 
     name = "eflomal"
+    trains_on_corpus = True
 
     def __init__(
         self,
-        symmetrization: str = "intersection",
-        model: int = 3,
-        n_iterations: int | Sequence[int] | None = None,
-        rel_iterations: float = 0.5,
-        n_samplers: int = 2,
-        null_prior: float = 0.2,
-        source_prefix_len: int | None = None,
-        source_suffix_len: int = 0,
-        target_prefix_len: int | None = None,
-        target_suffix_len: int = 0,
+        symmetrization: Symmetrization = "intersection",
+        model: Literal[1, 2, 3] = 3,
+        n_iterations: Iterations
+        | tuple[ModelIterations, ModelIterations, ModelIterations]
+        | None = None,
+        rel_iterations: Annotated[float, Field(gt=0, le=MAX_REL_ITERATIONS)] = 0.5,
+        n_samplers: Annotated[int, Field(ge=1, le=MAX_SAMPLERS)] = 2,
+        null_prior: Annotated[float, Field(ge=0, le=1)] = 0.2,
+        source_prefix_len: WordPart | None = None,
+        source_suffix_len: WordPart = 0,
+        target_prefix_len: WordPart | None = None,
+        target_suffix_len: WordPart = 0,
         lowercase: bool = True,
         identical_links: bool = True,
         link_scores: bool = True,
-        max_length: int = MAX_LENGTH,
+        max_length: Annotated[int, Field(ge=1, le=MAX_LENGTH)] = MAX_LENGTH,
         quiet: bool = True,
     ):
         self.symmetrization = symmetrization

@@ -26,58 +26,152 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a sentence carries a flag, with the numbers: about one source entity (and the target
+    span it was projected to, when there is one)."""
+
+    flag: str
+    text: str
+    source: Span | None = None
+    target: Span | None = None
+
+
+Check = Callable[[Projection, Projection | None, Thresholds], list[Reason]]
+
+
+@dataclass(frozen=True)
 class Flag:
+    """A warning sign on a sentence. `name` is the one name shown everywhere (list, filters,
+    counts, the sentence view); `explanation` says what it means."""
+
     name: str
-    title: str
-    check: Callable[[Projection, Projection | None, Thresholds], bool]
+    explanation: str
+    reasons: Check
+
+    def check(self, p: Projection, other: Projection | None, th: Thresholds) -> bool:
+        return bool(self.reasons(p, other, th))
 
 
 FLAGS: Registry[Flag] = Registry("explorer flag")
+_ORDER: list[str] = []
 
 
-def _flag(name: str, title: str):
-    def decorate(check):
-        FLAGS.register(name)(lambda: Flag(name, title, check))
-        return check
+def _flag(name: str, explanation: str):
+    def decorate(reasons: Check) -> Check:
+        FLAGS.register(name)(lambda: Flag(name, explanation, reasons))
+        _ORDER.append(name)
+        return reasons
 
     return decorate
 
 
-@_flag("unprojected", "source entity with no projection")
-def has_unprojected(p: Projection, other: Projection | None, th: Thresholds) -> bool:
-    return bool(p.unprojected)
+def _words(tokens: list[str], span: Span) -> str:
+    return " ".join(tokens[span.start : span.end])
 
 
-@_flag("length", "projected span much longer or shorter than its source")
-def has_length_mismatch(p: Projection, other: Projection | None, th: Thresholds) -> bool:
+def _entity(p: Projection, source: Span) -> str:
+    return f"{source.label} '{_words(p.pair.source.tokens, source)}'"
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@_flag("unprojected", "a source entity was not projected onto any target tokens")
+def unprojected_reasons(p: Projection, other: Projection | None, th: Thresholds) -> list[Reason]:
+    out = []
+    alignment = p.pair.alignment
+    for source in p.unprojected:
+        linked = (
+            sorted({j for i in source.indices() for j in alignment.targets_of(i)})
+            if alignment
+            else []
+        )
+        if linked:
+            words = ", ".join(f"'{p.pair.target.tokens[j]}' ({j})" for j in linked[:6])
+            why = f"its words link to {words}, which the {p.method} projection did not accept"
+        else:
+            why = "none of its words has an alignment link"
+        out.append(Reason("unprojected", f"{_entity(p, source)} not projected: {why}", source))
+    return out
+
+
+@_flag("length mismatch", "a projected span is much longer or shorter than its source entity")
+def length_reasons(p: Projection, other: Projection | None, th: Thresholds) -> list[Reason]:
+    out = []
     for s in p.spans:
         ratio = len(s.span) / len(s.source)
         if ratio > th.length_ratio or ratio < 1 / th.length_ratio:
-            return True
-    return False
+            text = (
+                f"{_entity(p, s.source)}: {_n(len(s.source), 'source token')} vs "
+                f"{len(s.span)} projected ('{_words(p.pair.target.tokens, s.span)}'), "
+                f"ratio {ratio:.2f} outside 1/{th.length_ratio:g}-{th.length_ratio:g}"
+            )
+            out.append(Reason("length mismatch", text, s.source, s.span))
+    return out
 
 
-@_flag("unaligned", "entity word with no alignment link")
-def has_unaligned_entity_words(p: Projection, other: Projection | None, th: Thresholds) -> bool:
-    return bool(unaligned_entity_words(p))
+@_flag("unaligned words", "a word of a source entity has no alignment link at all")
+def unaligned_reasons(p: Projection, other: Projection | None, th: Thresholds) -> list[Reason]:
+    aligned = {i for i, _ in p.pair.alignment.links} if p.pair.alignment else set()
+    by_source = {s.source: s.span for s in p.spans}
+    out = []
+    for source in p.pair.source.spans:
+        missing = [i for i in source.indices() if i not in aligned]
+        if missing:
+            words = ", ".join(f"'{p.pair.source.tokens[i]}'" for i in missing)
+            text = f"{_entity(p, source)}: {len(missing)} of {_n(len(source), 'word')} unaligned ({words})"
+            out.append(Reason("unaligned words", text, source, by_source.get(source)))
+    return out
 
 
-@_flag("low_score", "projection score below the threshold")
-def has_low_score(p: Projection, other: Projection | None, th: Thresholds) -> bool:
-    return any(s.score < th.min_score for s in p.spans)
+@_flag("low score", "a projection score is below the minimum score")
+def low_score_reasons(p: Projection, other: Projection | None, th: Thresholds) -> list[Reason]:
+    return [
+        Reason(
+            "low score",
+            f"{_entity(p, s.source)} → '{_words(p.pair.target.tokens, s.span)}': score "
+            f"{s.score:.2f} below {th.min_score:.2f} ({p.method})",
+            s.source,
+            s.span,
+        )
+        for s in p.spans
+        if s.score < th.min_score
+    ]
 
 
-@_flag("disagree", "the two compared views disagree")
-def has_disagreement(p: Projection, other: Projection | None, th: Thresholds) -> bool:
-    return other is not None and span_set(p) != span_set(other)
+@_flag("views disagree", "the compared view projected a source entity differently")
+def disagreement_reasons(p: Projection, other: Projection | None, th: Thresholds) -> list[Reason]:
+    if other is None:
+        return []
+    out = []
+    tokens = p.pair.target.tokens
+    for c in compare(p, other):
+        if c.agree:
+            continue
+
+        def said(span: Span | None, score: float | None, method: str) -> str:
+            if span is None:
+                return f"{method}: not projected"
+            return f"{method}: '{_words(tokens, span)}' ({span.start}-{span.end - 1}, score {score:.2f})"
+
+        text = (
+            f"{_entity(p, c.source)}: {said(c.a, c.a_score, p.method or 'this view')} vs "
+            f"{said(c.b, c.b_score, other.method or 'the other view')}"
+        )
+        out.append(Reason("views disagree", text, c.source, c.a))
+    return out
 
 
 def flag_names() -> list[str]:
-    return ["unprojected", "length", "unaligned", "low_score", "disagree"]
+    return list(_ORDER)
 
 
-def flag_title(name: str) -> str:
-    return FLAGS.create(name).title
+def flag_explanation(name: str) -> str:
+    return FLAGS.create(name).explanation
+
+
+flag_title = flag_explanation  # the name a page shows is the flag's name; this is its help text
 
 
 def span_set(p: Projection) -> set[Span]:
@@ -90,10 +184,36 @@ def unaligned_entity_words(p: Projection) -> list[int]:
     return [i for span in p.pair.source.spans for i in span.indices() if i not in aligned]
 
 
+def reasons(
+    p: Projection, other: Projection | None = None, th: Thresholds = Thresholds()
+) -> list[Reason]:
+    """Every reason the sentence is flagged, flag by flag."""
+    return [r for name in _ORDER for r in FLAGS.create(name).reasons(p, other, th)]
+
+
 def sentence_flags(
     p: Projection, other: Projection | None = None, th: Thresholds = Thresholds()
 ) -> list[str]:
-    return [name for name in flag_names() if FLAGS.create(name).check(p, other, th)]
+    return [name for name in _ORDER if FLAGS.create(name).check(p, other, th)]
+
+
+def score_range(view: Sequence[Projection]) -> tuple[float, float]:
+    """The lowest and highest projection score in a view (coverage scores can exceed 1)."""
+    scores = [s.score for p in view for s in p.spans]
+    return (min(scores), max(scores)) if scores else (0.0, 1.0)
+
+
+def suspicion(
+    p: Projection, other: Projection | None = None, th: Thresholds = Thresholds()
+) -> float:
+    """How likely the sentence needs a correction, for ordering a review queue: one point per
+    reason (per entity and flag), plus how far the weakest score falls below the minimum."""
+    points = float(len(reasons(p, other, th)))
+    if p.spans:
+        weakest = min(s.score for s in p.spans)
+        if th.min_score > 0 and weakest < th.min_score:
+            points += (th.min_score - weakest) / th.min_score
+    return points
 
 
 def matches_query(p: Projection, query: str) -> bool:
@@ -109,6 +229,9 @@ def matches_query(p: Projection, query: str) -> bool:
     )
 
 
+COMBINE = {"all": "AND: all the chosen flags", "any": "OR: any of the chosen flags"}
+
+
 @dataclass
 class Row:
     """One sentence in the explorer's list."""
@@ -121,6 +244,7 @@ class Row:
     projected: int
     flags: list[str]
     corrected: bool
+    suspicion: float = 0.0
 
 
 def sentence_rows(
@@ -129,11 +253,15 @@ def sentence_rows(
     *,
     query: str = "",
     flags: Sequence[str] = (),
+    combine: str = "all",
     corrected: set[str] | None = None,
     only_corrected: bool = False,
     th: Thresholds = Thresholds(),
 ) -> list[Row]:
-    """The sentences to list: those matching `query` and carrying ALL the `flags` asked for."""
+    """The sentences to list: those matching `query` and carrying the `flags` asked for, ALL of
+    them (combine="all") or ANY of them (combine="any")."""
+    if combine not in COMBINE:
+        raise ValueError(f"combine must be one of {', '.join(COMBINE)}, not {combine!r}")
     corrected = corrected or set()
     if other is not None and len(other) != len(view):
         raise ValueError(f"views differ in length: {len(view)} vs {len(other)} sentences")
@@ -143,7 +271,8 @@ def sentence_rows(
             continue
         o = other[n] if other is not None else None
         found = sentence_flags(p, o, th)
-        if any(f not in found for f in flags):
+        wanted = [f in found for f in flags]
+        if flags and not (all(wanted) if combine == "all" else any(wanted)):
             continue
         is_corrected = p.pair.id in corrected
         if only_corrected and not is_corrected:
@@ -158,9 +287,22 @@ def sentence_rows(
                 len(p.spans),
                 found,
                 is_corrected,
+                suspicion(p, o, th) if found else 0.0,
             )
         )
     return rows
+
+
+ORDERS = {"document": "document order", "suspicion": "most suspicious first"}
+
+
+def ordered(rows: Sequence[Row], order: str = "document") -> list[Row]:
+    """Rows in document order, or most suspicious first (ties in document order)."""
+    if order == "suspicion":
+        return sorted(rows, key=lambda r: (-r.suspicion, r.index))
+    if order == "document":
+        return list(rows)
+    raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
 
 
 def flag_counts(
