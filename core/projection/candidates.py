@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 
 from core.data.types import Alignment, ProjectedSpan, Span
 from core.projection.base import PROJECTORS, Projector
@@ -162,8 +164,8 @@ class CandidateProjector(Projector):
 
     def __init__(
         self,
-        max_length: int = 10,
-        min_score: float = 0.0,
+        max_length: Annotated[int, Field(ge=1)] = 10,
+        min_score: Annotated[float, Field(ge=0, le=1)] = 0.0,
         skip_tokens: Sequence[str] = tuple(SKIP_TOKENS),
         use_ner_candidates: bool = False,
     ):

@@ -9,6 +9,9 @@ entities (overlapping target ranges) are resolved in favour of the longest range
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from core.data.types import Alignment, ProjectedSpan, Span
 from core.projection.base import PROJECTORS, Projector
@@ -40,10 +43,10 @@ class HeuristicProjector(Projector):
 
     def __init__(
         self,
-        max_gap: int = 1,
-        min_ratio: float = 0.8,
+        max_gap: Annotated[int, Field(ge=0)] = 1,
+        min_ratio: Annotated[float, Field(ge=0)] = 0.8,
         only_unaligned_gaps: bool = True,
-        collision: str = "longest",
+        collision: Literal["longest", "none"] = "longest",
     ):
         if collision not in ("longest", "none"):
             raise ValueError("collision must be 'longest' or 'none'")

@@ -18,6 +18,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field
 
 from core.data.tags import spans_to_tags
 from core.data.tokenize import Tokenizer
@@ -219,6 +222,7 @@ class MarkerProjector(Projector):
 
     name = "marker"
     needs_alignment = False
+    needs_translator = True
 
     def __init__(
         self,
@@ -226,8 +230,8 @@ class MarkerProjector(Projector):
         translator_params: dict | None = None,
         src_lang: str = "en",
         tgt_lang: str | None = None,
-        threshold: float = 0.5,
-        max_extra: int = 2,
+        threshold: Annotated[float, Field(ge=0, le=1)] = 0.5,
+        max_extra: Annotated[int, Field(ge=0, le=10)] = 2,
     ):
         if isinstance(translator, str):
             translator = get_translator(translator, **(translator_params or {}))

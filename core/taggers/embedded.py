@@ -14,14 +14,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import random
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import Field
 
 from core.data.types import Sentence
 from core.errors import ConfigError, InputError
@@ -43,31 +44,38 @@ from core.taggers.base import (
 )
 from core.taggers.features import PAD, UNK, Encoded, Vocab
 
+Width = Annotated[int, Field(ge=1, le=4096)]
+Share = Annotated[float, Field(ge=0, lt=1)]
+Weight = Annotated[float, Field(ge=0)]
+
 
 @dataclass
 class EmbeddedParams:
-    word_dim: int = 100
-    shape_dim: int = 20
-    char_dim: int = 32
-    char_filters: int = 64
-    char_kernel: int = 3
-    hidden: int = 128  # per LSTM direction
-    layers: int = 1
-    dropout: float = 0.5
-    word_dropout: float = 0.25
-    lr: float = 2e-3
-    weight_decay: float = 0.0
-    batch_size: int = 32
-    epochs: int = 10
-    clip: float = 5.0
-    min_count: int = 1
-    soft_loss: str = "mse"  # mse | kl
-    temperature: float = 1.0  # KL only: teacher and student distributions softened by T
-    soft_weight: float = 1.0  # weight of probability-target examples against hard ones
-    o_weight: float = 1.0  # loss weight of hard O tokens (<1 discounts missed entities)
-    lr_decay: float = 0.0  # lr / (1 + decay * epoch)
+    """The embedded tagger's options (the registry checks them against these hints)."""
+
+    word_dim: Width = 100
+    shape_dim: Width = 20
+    char_dim: Width = 32
+    char_filters: Width = 64
+    # The convolution pads by 1: a wider kernel fails on a batch of one-character words.
+    char_kernel: Annotated[int, Field(ge=1, le=3)] = 3
+    hidden: Width = 128  # per LSTM direction
+    layers: Annotated[int, Field(ge=1, le=8)] = 1
+    dropout: Share = 0.5
+    word_dropout: Share = 0.25
+    lr: Annotated[float, Field(gt=0, le=10)] = 2e-3
+    weight_decay: Weight = 0.0
+    batch_size: Annotated[int, Field(ge=1, le=100_000)] = 32
+    epochs: Annotated[int, Field(ge=1, le=1000)] = 10
+    clip: Weight = 5.0  # gradient norm clipping (0: off)
+    min_count: Annotated[int, Field(ge=1)] = 1
+    soft_loss: Literal["mse", "kl"] = "mse"
+    temperature: Annotated[float, Field(gt=0)] = 1.0  # KL only: both distributions softened by T
+    soft_weight: Weight = 1.0  # weight of probability-target examples against hard ones
+    o_weight: Weight = 1.0  # loss weight of hard O tokens (<1 discounts missed entities)
+    lr_decay: Weight = 0.0  # lr / (1 + decay * epoch)
     device: str = "auto"  # auto | cpu | cuda
-    threads: int = 0  # torch CPU threads (0: torch's default)
+    threads: Annotated[int, Field(ge=0, le=1024)] = 0  # torch CPU threads (0: torch's default)
 
     @classmethod
     def from_dict(cls, params: dict) -> EmbeddedParams:
@@ -173,6 +181,7 @@ class EmbeddedTagger(Tagger):
     """Word + shape + char-CNN features, BiLSTM, softmax; see the module docstring."""
 
     name = "embedded"
+    options = EmbeddedParams
 
     def __init__(
         self,
@@ -514,7 +523,3 @@ def _tuple_state(state):
     """random.Random state survives torch.save as nested lists/tuples; setstate wants tuples."""
     version, internal, gauss = state
     return (version, tuple(internal), gauss)
-
-
-def n_parameters(tagger: EmbeddedTagger) -> int:
-    return sum(math.prod(p.shape) for p in tagger.net.parameters()) if tagger.net else 0

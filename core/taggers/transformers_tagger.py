@@ -11,9 +11,12 @@ import math
 import random
 import time
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import Field
 
 from core.data.types import Sentence
 from core.errors import ConfigError, InputError, OfflineError
@@ -34,20 +37,26 @@ from core.taggers.base import (
     write_file,
 )
 
-DEFAULTS = {
-    "lr": 5e-5,
-    "batch_size": 16,
-    "epochs": 3,
-    "max_length": 256,
-    "fp16": True,
-    "device": "auto",
-    "warmup": 0.1,
-    "weight_decay": 0.01,
-    "soft_loss": "mse",
-    "temperature": 1.0,
-    "soft_weight": 1.0,
-    "clip": 1.0,
-}
+
+@dataclass
+class TransformersParams:
+    """The transformers tagger's options (the registry checks them against these hints)."""
+
+    lr: Annotated[float, Field(gt=0, le=1)] = 5e-5
+    batch_size: Annotated[int, Field(ge=1, le=4096)] = 16
+    epochs: Annotated[int, Field(ge=1, le=1000)] = 3
+    max_length: Annotated[int, Field(ge=8, le=8192)] = 256
+    fp16: bool = True
+    device: str = "auto"
+    warmup: Annotated[float, Field(ge=0, le=1)] = 0.1
+    weight_decay: Annotated[float, Field(ge=0)] = 0.01
+    soft_loss: Literal["mse", "kl"] = "mse"
+    temperature: Annotated[float, Field(gt=0)] = 1.0
+    soft_weight: Annotated[float, Field(ge=0)] = 1.0
+    clip: Annotated[float, Field(gt=0)] = 1.0  # gradient norm clipping
+
+
+DEFAULTS = asdict(TransformersParams())
 
 
 def _load_pretrained(model: str, labels: list[str] | None = None):
@@ -82,6 +91,7 @@ def _load_pretrained(model: str, labels: list[str] | None = None):
 @TAGGERS.register("transformers")
 class TransformersTagger(Tagger):
     name = "transformers"
+    options = TransformersParams
 
     def __init__(
         self,

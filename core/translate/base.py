@@ -13,7 +13,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field
 from tqdm import tqdm
 
 from core.data.formats import nfc
@@ -25,6 +27,7 @@ TRANSLATORS: Registry[Translator] = Registry(
 )
 
 CacheSpec = TranslationCache | str | Path | bool | None
+BatchSize = Annotated[int, Field(ge=1, le=100_000)]
 
 
 @dataclass
@@ -46,7 +49,7 @@ class Translator(ABC):
     # The constructor parameter that `--model` on the command line sets.
     model_param: str = "model"
 
-    def __init__(self, batch_size: int = 32, cache: CacheSpec = True):
+    def __init__(self, batch_size: BatchSize = 32, cache: CacheSpec = True):
         if int(batch_size) < 1:
             from core.errors import ConfigError
 

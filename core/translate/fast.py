@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 from core.errors import ConfigError
-from core.translate.base import TRANSLATORS, CacheSpec, Translator
+from core.translate.base import TRANSLATORS, BatchSize, CacheSpec, Translator
 from core.translate.langcodes import canonical
 
 TESTED_VERSION = "0.2.0"
@@ -51,7 +51,7 @@ class FastTranslator(Translator):
         model_dir: str | None = None,
         src_lang: str | None = None,
         tgt_lang: str | None = None,
-        batch_size: int = 64,
+        batch_size: BatchSize = 64,
         cache: CacheSpec = True,
     ):
         """`model_dir` (with `src_lang`/`tgt_lang`): a Bergamot model folder for a direction the

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 from core.data.formats import nfc, read_text
 from core.errors import ConfigError, InputError
-from core.translate.base import TRANSLATORS, CacheSpec, Translator
+from core.translate.base import TRANSLATORS, BatchSize, CacheSpec, Translator
 
 SOURCE_KEYS = ("source", "src", "text")
 TARGET_KEYS = ("translation", "tgt", "target")
@@ -37,9 +38,9 @@ class FileTranslator(Translator):
     def __init__(
         self,
         path: str | Path | None = None,
-        fmt: str = "auto",
-        on_missing: str = "error",
-        batch_size: int = 1000,
+        fmt: Literal["auto", "tsv", "jsonl"] = "auto",
+        on_missing: Literal["error", "skip"] = "error",
+        batch_size: BatchSize = 1000,
         cache: CacheSpec = False,
     ):
         super().__init__(batch_size=batch_size, cache=cache)

@@ -10,13 +10,17 @@ present) and fp16 (on GPU by default) are parameters.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from core.errors import ConfigError, OfflineError
-from core.translate.base import TRANSLATORS, CacheSpec, Translator
+from core.translate.base import TRANSLATORS, BatchSize, CacheSpec, Translator
 from core.translate.langcodes import canonical, model_code
 
 DEFAULT_MODEL = "facebook/nllb-200-distilled-600M"
 FAMILIES = ("nllb", "m2m100", "marian")
+Family = Literal[FAMILIES]
 
 
 def _load(model: str):  # noqa: ANN202 - (tokenizer, model)
@@ -60,10 +64,10 @@ class HFTranslator(Translator):
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        family: str | None = None,
-        beam_size: int = 4,
-        max_length: int = 256,
-        batch_size: int = 16,
+        family: Family | None = None,
+        beam_size: Annotated[int, Field(ge=1, le=64)] = 4,
+        max_length: Annotated[int, Field(ge=1, le=4096)] = 256,
+        batch_size: BatchSize = 16,
         device: str | None = None,
         fp16: bool | None = None,
         cache: CacheSpec = True,
