@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -11,9 +14,37 @@ if str(ROOT) not in sys.path:  # streamlit puts app/ on the path, the pages impo
 
 import streamlit as st  # noqa: E402
 
+from app.access import access_token, refusal, token_matches  # noqa: E402
 from app.state import ensure_demo_ready  # noqa: E402
 
 st.set_page_config(page_title="xner", page_icon=":material/translate:", layout="wide")
+log = logging.getLogger("xner.app")
+
+
+def gate() -> None:
+    """Before any page runs: refuse outright when listening beyond this machine without a
+    token; ask for the token when one is set."""
+    reason = refusal(st.get_option("server.address"))
+    if reason:
+        st.title("xner is not available")
+        st.error(reason)
+        st.stop()
+    if not access_token() or st.session_state.get("access_granted"):
+        return
+    st.title("xner: access token required")
+    with st.form("access"):
+        given = st.text_input("Access token", type="password", key="access_token")
+        entered = st.form_submit_button("Enter", type="primary")
+    if entered:
+        if token_matches(given):
+            st.session_state["access_granted"] = True
+            st.rerun()
+        time.sleep(1.0)  # slows down guessing
+        st.error("Wrong access token.")
+    st.stop()
+
+
+gate()
 
 PAGES = {
     "Projection": [
@@ -29,4 +60,15 @@ PAGES = {
 
 navigation = st.navigation(PAGES)
 ensure_demo_ready()
-navigation.run()
+try:
+    navigation.run()
+except Exception:  # st.stop/st.rerun are BaseExceptions and pass through
+    # The page shows a reference, not a traceback with server paths (client.showErrorDetails is
+    # off); the server log has the details under the same reference.
+    reference = secrets.token_hex(4)
+    log.exception("page error, reference %s", reference)
+    st.error(
+        f"Something went wrong on this page (reference {reference}). The server log has the "
+        "details; reload to try again."
+    )
+    raise  # Streamlit records it too (redacted in the page: client.showErrorDetails = "none")

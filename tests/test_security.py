@@ -111,3 +111,132 @@ def test_language_codes():
     for bad in ("![x](http://a/b.png)", "en<script>", "e", "a" * 40):
         with pytest.raises(ConfigError, match="not a language code"):
             language_code(bad)
+
+
+# ------------------------------------------------------------------ the access gate
+
+
+@pytest.mark.parametrize("address", ["localhost", "127.0.0.1", "::1", "[::1]", "127.0.0.2"])
+def test_local_addresses_need_no_token(address, monkeypatch):
+    from app.access import refusal
+
+    monkeypatch.delenv("XNER_ACCESS_TOKEN", raising=False)
+    assert refusal(address) is None
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "::", "", None, "192.168.1.5", "example.org"])
+def test_network_addresses_need_a_long_token(address, monkeypatch):
+    from app.access import refusal
+
+    monkeypatch.delenv("XNER_ACCESS_TOKEN", raising=False)
+    assert "no access token is set" in refusal(address)
+    monkeypatch.setenv("XNER_ACCESS_TOKEN", "short")
+    assert "shorter than 12 characters" in refusal(address)
+    monkeypatch.setenv("XNER_ACCESS_TOKEN", "a-long-enough-token")
+    assert refusal(address) is None
+
+
+def test_token_comparison(monkeypatch):
+    from app.access import token_matches
+
+    monkeypatch.delenv("XNER_ACCESS_TOKEN", raising=False)
+    assert not token_matches("")  # no token configured: nothing matches
+    monkeypatch.setenv("XNER_ACCESS_TOKEN", "correct-horse-battery")
+    assert token_matches("correct-horse-battery") and token_matches(" correct-horse-battery ")
+    assert not token_matches("correct-horse-batter") and not token_matches("")
+
+
+def test_serve_refuses_to_listen_on_a_network_without_a_token(monkeypatch):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "XNER_ACCESS_TOKEN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.serve", "--server.address", "0.0.0.0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "refusing to start" in result.stderr and "XNER_ACCESS_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_reads_the_bind_address(monkeypatch):
+    from app.serve import bind_address
+
+    monkeypatch.delenv("STREAMLIT_SERVER_ADDRESS", raising=False)
+    assert bind_address(["--server.address", "0.0.0.0"]) == "0.0.0.0"
+    assert bind_address(["--server.address=::"]) == "::"
+    assert bind_address([]) == "localhost"  # .streamlit/config.toml
+    monkeypatch.setenv("STREAMLIT_SERVER_ADDRESS", "10.0.0.1")
+    assert bind_address(["--server.port", "1"]) == "10.0.0.1"
+
+
+def test_app_asks_for_the_token_before_any_page(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app_support import build_demo
+
+    monkeypatch.setenv("XNER_HOME", str(tmp_path))
+    build_demo(tmp_path)
+    monkeypatch.setenv("XNER_ACCESS_TOKEN", "correct-horse-battery")
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.run()
+    assert at.title[0].value == "xner: access token required"
+    assert len(at.title) == 1 and not at.selectbox  # no page, no project picker
+    at.text_input(key="access_token").set_value("guess")
+    at.button[0].click().run()
+    assert at.error[0].value == "Wrong access token." and len(at.title) == 1
+    at.text_input(key="access_token").set_value("correct-horse-battery")
+    at.button[0].click().run()
+    assert at.session_state["access_granted"]
+    at.switch_page("../pages/data.py").run()  # the pages run now, in this session
+    assert not at.exception and [t.value for t in at.title] == ["Load data"]
+
+
+# ------------------------------------------------------------------ the container
+
+
+def _dockerfile() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    steps = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            instruction, _, rest = line.partition(" ")
+            steps.append((instruction.upper(), rest.strip()))
+    return steps
+
+
+def test_the_container_runs_as_an_unprivileged_user():
+    steps = _dockerfile()
+    users = [rest for instruction, rest in steps if instruction == "USER"]
+    assert users, "the Dockerfile never switches away from root"
+    user = users[-1].split(":")[0]
+    assert user not in ("root", "0")
+    created = [rest for instruction, rest in steps if instruction == "RUN" and "useradd" in rest]
+    assert created and f" {user}" in created[0] and "--uid 10001" in created[0]
+    # the last USER comes before the command the container runs
+    order = [instruction for instruction, _ in steps]
+    assert order.index("CMD") > len(order) - 1 - order[::-1].index("USER")
+    cmd = next(rest for instruction, rest in steps if instruction == "CMD")
+    assert '"app.serve"' in cmd and '"0.0.0.0"' in cmd  # the gate refuses without a token
+
+
+@pytest.mark.skipif(
+    os.environ.get("XNER_DOCKER_TEST") != "1",
+    reason="building the image takes minutes and a Docker daemon; set XNER_DOCKER_TEST=1",
+)
+def test_the_built_image_user_and_its_refusal():
+    import subprocess
+
+    subprocess.run(["docker", "build", "-t", "xner-test", str(ROOT)], check=True)
+    uid = subprocess.run(
+        ["docker", "run", "--rm", "xner-test", "id", "-u"], capture_output=True, text=True
+    )
+    assert uid.stdout.strip() == "10001"
+    refused = subprocess.run(["docker", "run", "--rm", "xner-test"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "XNER_ACCESS_TOKEN" in refused.stderr
