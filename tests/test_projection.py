@@ -124,3 +124,122 @@ def test_unknown_method_lists_known_ones():
 
     with pytest.raises(ConfigError, match="known: candidates-greedy, candidates-ilp, heuristic"):
         get_projector("magic")
+
+
+def _random_case(rng):
+    n_src, n_tgt = rng.randint(1, 9), rng.randint(1, 9)
+    spans, pos = [], 0
+    while pos < n_src:
+        length = rng.randint(1, 3)
+        if rng.random() < 0.5 and pos + length <= n_src:
+            spans.append(Span(pos, pos + length, rng.choice("XY")))
+        pos += length
+    links = {(rng.randrange(n_src), rng.randrange(n_tgt)) for _ in range(rng.randint(0, 12))}
+    return spans, n_src, n_tgt, Alignment.from_links(links)
+
+
+def _plain_heuristic(spans, n_tgt, links, min_ratio=0.8, only_unaligned_gaps=True):
+    """The heuristic written the slow, obvious way: ranges, bridged gaps, longest, collisions."""
+    aligned = {j for _, j in links}
+    found = []
+    for entity in spans:
+        targets = sorted({j for i, j in links if entity.start <= i < entity.end and j < n_tgt})
+        ranges = []
+        for j in targets:
+            gap = range(ranges[-1][1], j) if ranges else range(0)
+            if ranges and (
+                len(gap) == 0
+                or (len(gap) <= 1 and not (only_unaligned_gaps and set(gap) & aligned))
+            ):
+                ranges[-1][1] = j + 1
+            else:
+                ranges.append([j, j + 1])
+        ranges = [r for r in ranges if (r[1] - r[0]) / len(entity) > min_ratio]
+        if ranges:
+            a, b = max(ranges, key=lambda r: (r[1] - r[0], -r[0]))
+            found.append(Span(a, b, entity.label))
+    kept = []
+    for s in sorted(found, key=lambda s: (-len(s), s.start)):
+        if not any(s.overlaps(k) for k in kept):
+            kept.append(s)
+    return sorted(kept, key=lambda s: s.start)
+
+
+@pytest.mark.parametrize("only_unaligned_gaps", [True, False])
+def test_heuristic_matches_the_plain_definition_on_random_cases(only_unaligned_gaps):
+    import random
+
+    rng = random.Random(7)
+    projector = get_projector("heuristic", only_unaligned_gaps=only_unaligned_gaps)
+    for _ in range(1000):
+        spans, n_src, n_tgt, alignment = _random_case(rng)
+        out = projector.project(spans, ["s"] * n_src, ["t"] * n_tgt, alignment)
+        expected = _plain_heuristic(spans, n_tgt, alignment.links, 0.8, only_unaligned_gaps)
+        assert [p.span for p in out] == expected
+        for p in out:  # provenance: exactly the entity's links inside the projected span
+            assert p.links == tuple(
+                sorted(
+                    (i, j)
+                    for i, j in alignment.links
+                    if p.source.start <= i < p.source.end and p.span.start <= j < p.span.end
+                )
+            )
+
+
+def test_exact_search_agrees_with_highs():
+    import random
+
+    rng = random.Random(3)
+    for _ in range(150):
+        spans, _, n_tgt, alignment = _random_case(rng)
+        matches = dice_matches(spans, ["w"] * n_tgt, alignment, None)
+        searched = solve_ilp(matches)
+        highs = solve_ilp(matches, search_limit=0)  # every competing component through HiGHS
+        assert sum(m.score for m in searched) == pytest.approx(sum(m.score for m in highs))
+
+
+def test_project_pairs_equals_project_pair_and_keeps_the_collector_state():
+    import gc
+
+    from core.data.tags import spans_to_tags
+    from core.data.types import Sentence, SentencePair
+    from core.pipelines.steps import project_pairs
+
+    rng = __import__("random").Random(5)
+    pairs = []
+    for n in range(300):
+        spans, n_src, n_tgt, alignment = _random_case(rng)
+        source = Sentence(["s"] * n_src, spans_to_tags(spans, n_src))
+        pairs.append(SentencePair(source, Sentence(["t"] * n_tgt), alignment, id=str(n)))
+    for method in ("heuristic", "candidates-greedy", "candidates-ilp"):
+        projector = get_projector(method)
+        assert gc.isenabled()
+        batch = project_pairs(pairs, projector)
+        assert gc.isenabled()
+        one_by_one = [projector.project_pair(p) for p in pairs]
+        assert [b.spans for b in batch] == [o.spans for o in one_by_one]
+
+
+def test_tags_to_spans_on_random_tags():
+    import random
+
+    from core.data.tags import tags_to_spans
+
+    def plain(tags):
+        spans, start, label = [], -1, ""
+        for i, tag in enumerate(tags):
+            if tag.startswith("I-") and start >= 0 and tag[2:] == label:
+                continue
+            if start >= 0:
+                spans.append(Span(start, i, label))
+                start, label = -1, ""
+            if tag != "O":
+                start, label = i, tag[2:]
+        if start >= 0:
+            spans.append(Span(start, len(tags), label))
+        return spans
+
+    rng = random.Random(11)
+    for _ in range(2000):
+        tags = [rng.choice(["O", "O", "B-PER", "I-PER", "B-LOC", "I-LOC"]) for _ in range(8)]
+        assert tags_to_spans(tags) == plain(tags)

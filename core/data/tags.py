@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import compress, count
 
 from core.data.types import Span
 
@@ -39,17 +40,19 @@ def is_valid_tag(tag: str) -> bool:
 def tags_to_spans(tags: Sequence[str]) -> list[Span]:
     """Decode IOB2 tags; an I- that does not continue a same-type entity starts a new one."""
     spans: list[Span] = []
-    start, label = -1, ""
-    for i, tag in enumerate(tags):
-        if tag.startswith("I-") and start >= 0 and tag[2:] == label:
+    start = end = -1
+    label = ""
+    # Only the non-O positions are visited (found at C speed): most tags are O.
+    for i in compress(count(), map("O".__ne__, tags)):
+        tag = tags[i]
+        if i == end and tag[2:] == label and tag.startswith("I-"):
+            end += 1
             continue
         if start >= 0:
-            spans.append(Span(start, i, label))
-            start, label = -1, ""
-        if tag != "O":
-            start, label = i, tag[2:]
+            spans.append(Span(start, end, label))
+        start, end, label = i, i + 1, tag[2:]
     if start >= 0:
-        spans.append(Span(start, len(tags), label))
+        spans.append(Span(start, end, label))
     return spans
 
 

@@ -11,6 +11,7 @@ neither solver can ever prefer it. This keeps the step fast without changing its
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
@@ -35,6 +36,86 @@ class Match:
     score: float
 
 
+# A scored pair as the solvers see it, ordered best first by the greedy rule: higher score,
+# then longer candidate, then earlier start, then lower entity index.
+Scored = tuple[float, int, int, int, int]  # (-score, -(end - start), start, entity, end)
+
+# Components of competing entities are solved exactly by search when they have at most this
+# many joint choices, else by HiGHS; both give the optimum, the search without HiGHS's set-up.
+EXACT_SEARCH_LIMIT = 20_000
+
+
+def _sorted_links(alignment: Alignment) -> list[tuple[int, int]]:
+    return sorted(alignment.links)
+
+
+def _scored(
+    source_spans: Sequence[Span],
+    target_tokens: Sequence[str],
+    alignment: Alignment,
+    candidates: Sequence[Span] | None,
+    max_length: int,
+    skip_tokens: frozenset[str],
+    min_score: float,
+    ordered: list[tuple[int, int]],
+) -> list[Scored]:
+    """All (entity, candidate) pairs with a Dice score above `min_score`, as `Scored` tuples.
+
+    `ordered` is the alignment's links sorted: an entity's links are one slice of it."""
+    n_target = len(target_tokens)
+    weight = alignment.scores
+    blocked: list[int] | None = None
+    if candidates is None and any(tok in target_tokens for tok in skip_tokens):
+        blocked = [k for k, tok in enumerate(target_tokens) if tok in skip_tokens]
+    out: list[Scored] = []
+    for e, entity in enumerate(source_spans):
+        lo = bisect_left(ordered, (entity.start, -1))
+        hi = bisect_left(ordered, (entity.end, -1), lo)
+        if lo == hi:
+            continue
+        size = entity.end - entity.start
+        if hi - lo == 1 and candidates is None:  # the common case: one link, one candidate
+            link = ordered[lo]
+            j = link[1]
+            if j < n_target and not (blocked and j in blocked):
+                count = weight.get(link, 1.0) if weight else 1.0
+                score = 2.0 * count / (size + 1)
+                if count and score > min_score:
+                    out.append((-score, -1, j, e, j + 1))
+            continue
+        # weighted link count per target position, for this entity
+        mass: dict[int, float] = {}
+        for link in ordered[lo:hi]:
+            j = link[1]
+            if j < n_target:
+                mass[j] = mass.get(j, 0.0) + (weight.get(link, 1.0) if weight else 1.0)
+        if not mass:
+            continue
+        if candidates is not None:
+            for c in candidates:
+                count = sum(m for j, m in mass.items() if c.start <= j < c.end)
+                if count:
+                    score = 2.0 * count / (size + c.end - c.start)
+                    if score > min_score:
+                        out.append((-score, c.start - c.end, c.start, e, c.end))
+            continue
+        ends = sorted(mass)
+        # n-grams that start and end on an aligned word; the count is a running sum
+        for x, a in enumerate(ends):
+            count = 0.0
+            for b in ends[x:]:
+                if b + 1 - a > max_length:
+                    break
+                if blocked and any(a <= k <= b for k in blocked):
+                    break  # every longer n-gram from `a` contains the blocked word too
+                count += mass[b]
+                if count:
+                    score = 2.0 * count / (size + b + 1 - a)
+                    if score > min_score:
+                        out.append((-score, a - b - 1, a, e, b + 1))
+    return out
+
+
 def dice_matches(
     source_spans: Sequence[Span],
     target_tokens: Sequence[str],
@@ -45,40 +126,17 @@ def dice_matches(
     min_score: float = 0.0,
 ) -> list[Match]:
     """All (entity, candidate) pairs with a positive Dice score."""
-    n_target = len(target_tokens)
-    by_source: dict[int, list[int]] = {}
-    for i, j in alignment.links:
-        if j < n_target:
-            by_source.setdefault(i, []).append(j)
-    weight = alignment.scores
-    blocked = [k for k, tok in enumerate(target_tokens) if tok in skip_tokens]
-    matches: list[Match] = []
-    for e, entity in enumerate(source_spans):
-        # weighted link count per target position, for this entity
-        mass: dict[int, float] = {}
-        for i in entity.indices():
-            for j in by_source.get(i, ()):
-                mass[j] = mass.get(j, 0.0) + (weight.get((i, j), 1.0) if weight else 1.0)
-        if not mass:
-            continue
-        ends = sorted(mass)
-        if candidates is None:
-            spans = []
-            for x, a in enumerate(ends):
-                for b in ends[x:]:
-                    if b + 1 - a > max_length:
-                        break
-                    if not blocked or not any(a <= k <= b for k in blocked):
-                        spans.append((a, b + 1))
-        else:
-            spans = [(c.start, c.end) for c in candidates]
-        for a, b in spans:
-            count = sum(m for j, m in mass.items() if a <= j < b)
-            if count:
-                score = 2.0 * count / (len(entity) + (b - a))
-                if score > min_score:
-                    matches.append(Match(e, a, b, score))
-    return matches
+    scored = _scored(
+        source_spans,
+        target_tokens,
+        alignment,
+        candidates,
+        max_length,
+        frozenset(skip_tokens),
+        min_score,
+        _sorted_links(alignment),
+    )
+    return [Match(e, a, b, -neg) for neg, _, a, e, b in scored]
 
 
 def match_links(match: Match, entity: Span, alignment: Alignment) -> tuple[tuple[int, int], ...]:
@@ -92,69 +150,156 @@ def match_links(match: Match, entity: Span, alignment: Alignment) -> tuple[tuple
     )
 
 
-def solve_greedy(matches: Sequence[Match]) -> list[Match]:
-    """Repeatedly take the best remaining pair; drop its entity and overlapping candidates."""
-    chosen: list[Match] = []
+def _greedy(scored: Sequence[Scored]) -> list[Scored]:
+    if len(scored) < 2:
+        return list(scored)
+    chosen: list[Scored] = []
     used_entities: set[int] = set()
-    taken = []
-    for m in sorted(matches, key=lambda m: (-m.score, -(m.end - m.start), m.start, m.entity)):
-        if m.entity in used_entities or any(m.start < b and a < m.end for a, b in taken):
+    for m in sorted(scored):
+        if m[3] in used_entities or any(m[2] < c[4] and c[2] < m[4] for c in chosen):
             continue
         chosen.append(m)
-        used_entities.add(m.entity)
-        taken.append((m.start, m.end))
+        used_entities.add(m[3])
     return chosen
 
 
-def _entities_compete(matches: Sequence[Match]) -> bool:
-    """Whether candidates of two different entities overlap (else the problem separates)."""
-    ordered = sorted(matches, key=lambda m: m.start)
-    for x, m in enumerate(ordered):
-        for other in ordered[x + 1 :]:
-            if other.start >= m.end:
-                break
-            if other.entity != m.entity:
-                return True
-    return False
+def _components(scored: Sequence[Scored]) -> list[list[Scored]]:
+    """Groups of pairs that interact: same entity or overlapping candidates (sweep by start)."""
+    parent = list(range(len(scored)))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    first_of_entity: dict[int, int] = {}
+    reach_end, reach_root = -1, -1
+    for x in sorted(range(len(scored)), key=lambda x: scored[x][2]):
+        m = scored[x]
+        if m[3] in first_of_entity:
+            parent[root(x)] = root(first_of_entity[m[3]])
+        else:
+            first_of_entity[m[3]] = x
+        if m[2] < reach_end:
+            parent[root(x)] = root(reach_root)
+        if m[4] > reach_end:
+            reach_end, reach_root = m[4], x
+    groups: dict[int, list[Scored]] = {}
+    for x, m in enumerate(scored):
+        groups.setdefault(root(x), []).append(m)
+    return list(groups.values())
 
 
-def solve_ilp(matches: Sequence[Match]) -> list[Match]:
-    """Maximise the total score: each entity at most once, overlapping candidates exclusive.
+def _objective(m: Scored) -> float:
+    # Tiny length bonus breaks ties the same way greedy does (prefer longer candidates).
+    return -m[0] - 1e-6 * m[1]
+
+
+def _search(component: list[Scored]) -> list[Scored]:
+    """The optimum of one component by depth-first search with an upper bound."""
+    by_entity: dict[int, list[Scored]] = {}
+    for m in sorted(component):
+        by_entity.setdefault(m[3], []).append(m)
+    options = list(by_entity.values())
+    # what the remaining entities could add at most, for pruning
+    bound = [0.0] * (len(options) + 1)
+    for k in range(len(options) - 1, -1, -1):
+        bound[k] = bound[k + 1] + max(_objective(m) for m in options[k])
+    best: list[Scored] = []
+    best_value = -1.0
+    chosen: list[Scored] = []
+
+    def visit(k: int, value: float) -> None:
+        nonlocal best, best_value
+        if value + bound[k] <= best_value + 1e-12:
+            return
+        if k == len(options):
+            best, best_value = list(chosen), value
+            return
+        for m in options[k]:
+            if not any(m[2] < c[4] and c[2] < m[4] for c in chosen):
+                chosen.append(m)
+                visit(k + 1, value + _objective(m))
+                chosen.pop()
+        visit(k + 1, value)  # this entity stays unprojected
+
+    visit(0, 0.0)
+    return best
+
+
+def _highs(component: list[Scored]) -> list[Scored]:
+    """The optimum of one component as an integer program (HiGHS through scipy).
 
     Overlap is expressed per target token (sum over candidates covering token k <= 1); for
-    intervals that is exactly pairwise exclusivity, since overlapping intervals share a token.
-    """
-    if not matches:
-        return []
-    if not _entities_compete(matches):
-        return solve_greedy(matches)  # each entity takes its best candidate: optimal already
+    intervals that is exactly pairwise exclusivity, since overlapping intervals share a token."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    entities = sorted({m.entity for m in matches})
-    tokens = sorted({k for m in matches for k in range(m.start, m.end)})
+    entities = sorted({m[3] for m in component})
+    tokens = sorted({k for m in component for k in range(m[2], m[4])})
     row_of_entity = {e: r for r, e in enumerate(entities)}
     row_of_token = {k: len(entities) + r for r, k in enumerate(tokens)}
-    a = np.zeros((len(entities) + len(tokens), len(matches)))
-    for col, m in enumerate(matches):
-        a[row_of_entity[m.entity], col] = 1
-        for k in range(m.start, m.end):
+    a = np.zeros((len(entities) + len(tokens), len(component)))
+    for col, m in enumerate(component):
+        a[row_of_entity[m[3]], col] = 1
+        for k in range(m[2], m[4]):
             a[row_of_token[k], col] = 1
-    # Tiny length bonus breaks ties the same way greedy does (prefer longer candidates).
-    c = -np.array([m.score + 1e-6 * (m.end - m.start) for m in matches])
     result = milp(
-        c,
+        -np.array([_objective(m) for m in component]),
         constraints=LinearConstraint(a, -np.inf, 1),
-        integrality=np.ones(len(matches)),
+        integrality=np.ones(len(component)),
         bounds=Bounds(0, 1),
     )
     if result.x is None:  # HiGHS failed (should not happen for this bounded binary problem)
-        return solve_greedy(matches)
-    return [m for m, x in zip(matches, result.x) if x > 0.5]
+        return _greedy(component)
+    return [m for m, x in zip(component, result.x) if x > 0.5]
+
+
+def _exact(scored: Sequence[Scored], search_limit: int = EXACT_SEARCH_LIMIT) -> list[Scored]:
+    """Maximise the total score: each entity at most once, overlapping candidates exclusive.
+
+    The problem separates into components; one with a single entity takes that entity's best
+    candidate (what greedy does), the others are solved exactly."""
+    if len(scored) < 2:
+        return list(scored)
+    chosen: list[Scored] = []
+    for component in _components(scored):
+        entities = {m[3] for m in component}
+        if len(entities) == 1:
+            chosen.append(min(component))
+            continue
+        choices = 1
+        for e in entities:
+            choices *= 1 + sum(1 for m in component if m[3] == e)
+        if choices <= search_limit:
+            chosen.extend(_search(component))
+        else:
+            chosen.extend(_highs(component))
+    return chosen
+
+
+def _as_scored(matches: Sequence[Match]) -> list[Scored]:
+    return [(-m.score, m.start - m.end, m.start, m.entity, m.end) for m in matches]
+
+
+def _as_matches(scored: Sequence[Scored]) -> list[Match]:
+    return [Match(e, a, b, -neg) for neg, _, a, e, b in scored]
+
+
+def solve_greedy(matches: Sequence[Match]) -> list[Match]:
+    """Repeatedly take the best remaining pair; drop its entity and overlapping candidates."""
+    return _as_matches(_greedy(_as_scored(matches)))
+
+
+def solve_ilp(matches: Sequence[Match], search_limit: int = EXACT_SEARCH_LIMIT) -> list[Match]:
+    """Maximise the total score: each entity at most once, overlapping candidates exclusive
+    (exactly: components up to `search_limit` joint choices by search, larger ones by HiGHS)."""
+    return _as_matches(_exact(_as_scored(matches), search_limit))
 
 
 SOLVERS: Registry = Registry("candidate solver")
-SOLVERS.register("greedy")(lambda: solve_greedy)
-SOLVERS.register("ilp")(lambda: solve_ilp)
+SOLVERS.register("greedy")(lambda: _greedy)
+SOLVERS.register("ilp")(lambda: _exact)
 
 
 class CandidateProjector(Projector):
@@ -186,7 +331,10 @@ class CandidateProjector(Projector):
         if self.use_ner_candidates and candidates is None:
             raise ValueError(f"{self.name}: NER candidates requested but none were given")
         pool = candidates if self.use_ner_candidates else None
-        matches = dice_matches(
+        if not source_spans or not alignment.links:
+            return []
+        ordered = _sorted_links(alignment)
+        scored = _scored(
             source_spans,
             target_tokens,
             alignment,
@@ -194,14 +342,19 @@ class CandidateProjector(Projector):
             self.max_length,
             self.skip_tokens,
             self.min_score,
+            ordered,
         )
         out = []
-        for m in self.solve(matches):
-            entity = source_spans[m.entity]
-            links = match_links(m, entity, alignment)
-            span = Span(m.start, m.end, entity.label)
-            out.append(ProjectedSpan(span, entity, self.name, m.score, links))
-        return sorted(out, key=lambda p: p.span.start)
+        for neg_score, _, start, e, end in self.solve(scored):
+            entity = source_spans[e]
+            lo = bisect_left(ordered, (entity.start, -1))
+            hi = bisect_left(ordered, (entity.end, -1), lo)
+            links = tuple([link for link in ordered[lo:hi] if start <= link[1] < end])
+            span = Span(start, end, entity.label)
+            out.append(ProjectedSpan(span, entity, self.name, -neg_score, links))
+        if len(out) > 1:
+            out.sort(key=lambda p: p.span.start)
+        return out
 
 
 @PROJECTORS.register("candidates-greedy")

@@ -8,6 +8,7 @@ entities (overlapping target ranges) are resolved in favour of the longest range
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
@@ -63,39 +64,67 @@ class HeuristicProjector(Projector):
         alignment: Alignment,
         candidates: Sequence[Span] | None = None,
     ) -> list[ProjectedSpan]:
-        if not source_spans or not alignment.links:
+        links = alignment.links
+        if not source_spans or not links:
             return []
-        by_source: dict[int, list[int]] = {}
-        for i, j in alignment.links:
-            if j < len(target_tokens):
-                by_source.setdefault(i, []).append(j)
-        aligned_anywhere = {j for _, j in alignment.links}
+        n_target = len(target_tokens)
+        # Sorted by source index, an entity's links are one slice, found by bisection; sorted
+        # (i, j) order is also the order of the provenance links.
+        ordered = sorted(links)
+        aligned_anywhere: set[int] | None = None
         found: list[ProjectedSpan] = []
         for entity in source_spans:
-            targets = [j for i in entity.indices() for j in by_source.get(i, ())]
-            if not targets:
+            lo = bisect_left(ordered, (entity.start, -1))
+            hi = bisect_left(ordered, (entity.end, -1), lo)
+            if lo == hi:
                 continue
-            ranges = aligned_ranges(
-                targets, aligned_anywhere, self.max_gap, self.only_unaligned_gaps
-            )
-            ranges = [r for r in ranges if (r[1] - r[0]) / len(entity) > self.min_ratio]
-            if not ranges:
-                continue
-            start, end = max(ranges, key=lambda r: (r[1] - r[0], -r[0]))
-            links = tuple(
-                sorted(
-                    (i, j)
-                    for i in entity.indices()
-                    for j in by_source.get(i, ())
-                    if start <= j < end
+            own = ordered[lo:hi]
+            size = entity.end - entity.start
+            if hi - lo == 1:  # the common case: one link, one one-word range
+                start = own[0][1]
+                if start >= n_target or 1 / size <= self.min_ratio:
+                    continue
+                end = start + 1
+                chosen = own
+            else:
+                targets = sorted({j for _, j in own})
+                if targets[-1] >= n_target:
+                    targets = [j for j in targets if j < n_target]
+                    if not targets:
+                        continue
+                # The longest range (earliest on ties); the ratio test is monotone in length,
+                # so if the longest fails it every range does.
+                start = a = b = targets[0]
+                end = b + 1
+                for j in targets[1:]:
+                    gap = j - b - 1
+                    if gap and gap <= self.max_gap and self.only_unaligned_gaps:
+                        if aligned_anywhere is None:
+                            aligned_anywhere = {k for _, k in links}
+                        bridge = aligned_anywhere.isdisjoint(range(b + 1, j))
+                    else:
+                        bridge = gap <= self.max_gap
+                    if not bridge:
+                        if b + 1 - a > end - start:
+                            start, end = a, b + 1
+                        a = j
+                    b = j
+                if b + 1 - a > end - start:
+                    start, end = a, b + 1
+                if (end - start) / size <= self.min_ratio:
+                    continue
+                chosen = [link for link in own if start <= link[1] < end]
+            covered = len({i for i, _ in chosen}) / size
+            found.append(
+                ProjectedSpan(
+                    Span(start, end, entity.label), entity, self.name, covered, tuple(chosen)
                 )
             )
-            covered = len({i for i, _ in links}) / len(entity)
-            found.append(
-                ProjectedSpan(Span(start, end, entity.label), entity, self.name, covered, links)
-            )
-        if self.collision == "none":
+        if self.collision == "none" or len(found) < 2:
             return found
+        by_start = sorted(found, key=lambda p: p.span.start)
+        if all(x.span.end <= y.span.start for x, y in zip(by_start, by_start[1:])):
+            return by_start
         kept: list[ProjectedSpan] = []
         for candidate in sorted(found, key=lambda p: (-len(p.span), p.span.start)):
             if not any(candidate.span.overlaps(k.span) for k in kept):

@@ -1,0 +1,114 @@
+"""Tokenisation of raw text per language: spaCy's rule tokenizer where spaCy has the language,
+a Unicode-aware regex otherwise. Text is NFC-normalised and combining marks stay inside words
+(a plain `\\w` tokenizer would split Yoruba words at every tone mark)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import regex
+
+from core.data.formats import nfc
+
+# ISO 639-3 (FLORES, MasakhaNER folder names) -> ISO 639-1 where one exists.
+ISO3_TO_ISO1: dict[str, str] = {
+    "eng": "en",
+    "por": "pt",
+    "deu": "de",
+    "spa": "es",
+    "fra": "fr",
+    "ita": "it",
+    "ron": "ro",
+    "yor": "yo",
+    "hau": "ha",
+    "ibo": "ig",
+    "zul": "zu",
+    "xho": "xh",
+    "swa": "sw",
+    "swh": "sw",
+    "kin": "rw",
+    "lug": "lg",
+    "nya": "ny",
+    "sna": "sn",
+    "tsn": "tn",
+    "twi": "tw",
+    "wol": "wo",
+    "ewe": "ee",
+    "bam": "bm",
+    "amh": "am",
+    "som": "so",
+    "afr": "af",
+    "est": "et",
+    "eus": "eu",
+    "hin": "hi",
+    "ben": "bn",
+    "tam": "ta",
+    "tel": "te",
+    "mar": "mr",
+    "urd": "ur",
+    "kat": "ka",
+    "kaz": "kk",
+    "mal": "ml",
+    "tgl": "tl",
+    "jav": "jv",
+    "zsm": "ms",
+    "mya": "my",
+    "npi": "ne",
+    "pan": "pa",
+    "guj": "gu",
+    "kan": "kn",
+    "sin": "si",
+    "quy": "qu",
+    "tha": "th",
+    "zho": "zh",
+}
+
+# A word: letters/digits with any combining marks, apostrophes or hyphens inside; else one symbol.
+_WORD = regex.compile(r"[\p{L}\p{N}\p{M}]+(?:['’\-][\p{L}\p{N}\p{M}]+)*|[^\s\p{L}\p{N}\p{M}]")
+
+
+def regex_tokenize(text: str) -> list[str]:
+    return _WORD.findall(nfc(text))
+
+
+@lru_cache(maxsize=32)
+def _spacy_tokenizer(code: str):  # noqa: ANN202 - spaCy's Tokenizer type
+    import spacy
+
+    try:
+        return spacy.blank(code).tokenizer
+    except (ImportError, KeyError, OSError, ValueError):
+        return None
+    except Exception:  # spaCy raises its own config errors for unknown languages
+        return None
+
+
+def spacy_code(lang: str) -> str:
+    lang = lang.lower().split("_")[0]
+    return ISO3_TO_ISO1.get(lang, lang)
+
+
+class Tokenizer:
+    """Split raw text into tokens for one language (`backend`: auto, spacy or regex)."""
+
+    def __init__(self, lang: str = "xx", backend: str = "auto"):
+        if backend not in ("auto", "spacy", "regex"):
+            raise ValueError(f"unknown tokenizer backend {backend!r}")
+        self.lang = lang
+        self._spacy = None if backend == "regex" else _spacy_tokenizer(spacy_code(lang))
+        if backend == "spacy" and self._spacy is None:
+            raise ValueError(f"spaCy has no tokenizer for language {lang!r}")
+        self.backend = "spacy" if self._spacy is not None else "regex"
+
+    def __call__(self, text: str) -> list[str]:
+        text = nfc(text)
+        if self._spacy is None:
+            return regex_tokenize(text)
+        return [t.text for t in self._spacy(text) if not t.is_space]
+
+    def batch(self, texts: list[str]) -> list[list[str]]:
+        return [self(text) for text in texts]
+
+
+def tokenize(text: str, lang: str = "xx") -> list[str]:
+    return Tokenizer(lang)(text)
