@@ -8,11 +8,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.aligners.base import Aligner, TokenPair, get_aligner
+from core.aligners.base import ALIGNERS, Aligner, TokenPair, get_aligner
 from core.data.formats import read_parallel
 from core.data.tokenize import ISO3_TO_ISO1, Tokenizer
 from core.errors import ConfigError
-from core.projection.base import Projector, get_projector
+from core.projection.base import PROJECTORS, Projector, get_projector
 
 KNOWN_LANGS = set(ISO3_TO_ISO1) | set(ISO3_TO_ISO1.values())
 
@@ -69,6 +69,16 @@ def add_method_args(parser: argparse.ArgumentParser, default: str = DEFAULT_METH
 
 def build_aligner(args: argparse.Namespace) -> Aligner:
     return get_aligner(args.aligner, **parse_params(args.aligner_param))
+
+
+def check_component_args(args: argparse.Namespace, method: str | None = None) -> None:
+    """Check --aligner-param and --method-param against the components' constructors without
+    building them, so that a bad value fails before any slow step (translation, labelling).
+    `method`: the projection method the params go to (default --method, if it is one)."""
+    ALIGNERS.check_params(args.aligner, parse_params(args.aligner_param))
+    method = method or args.method
+    if method in PROJECTORS:
+        PROJECTORS.check_params(method, parse_params(args.method_param))
 
 
 def build_projector(args: argparse.Namespace) -> Projector:

@@ -23,6 +23,7 @@ from core.cli.options import (
     add_aligner_args,
     add_method_args,
     build_aligner,
+    check_component_args,
     guess_lang,
     parse_params,
     print_json,
@@ -83,10 +84,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_eval_intrinsic(args: argparse.Namespace) -> int:
+    from core.errors import ConfigError
     from core.labelers import get_labeler
     from core.pipelines.backtranslation import same_language_aligner
-    from core.pipelines.intrinsic import IntrinsicSetup, evaluate_intrinsic
+    from core.pipelines.intrinsic import INTRINSIC_METHODS, IntrinsicSetup, evaluate_intrinsic
+    from core.projection.base import PROJECTORS
 
+    # The components are built lazily, after translation and labelling: check their settings now.
+    if args.method not in INTRINSIC_METHODS and args.method not in PROJECTORS:
+        known = ", ".join(INTRINSIC_METHODS.names() + PROJECTORS.names())
+        raise ConfigError(f"unknown method {args.method!r}; known: {known}")
+    method = args.bt_method if args.method == "back-translation" else args.method
+    check_component_args(args, method)
     lang = args.lang or guess_lang(args.target_conll)
     targets = read_conll(args.target_conll, lang=lang)
     if args.limit:
@@ -118,11 +127,12 @@ def run_eval_intrinsic(args: argparse.Namespace) -> int:
         progress=not (args.quiet or args.json),
     )
     scores = evaluate_intrinsic(targets, args.method, setup)
+    uses_alignment = args.method not in PROJECTORS or PROJECTORS.get(args.method).needs_alignment
     scores.update(
         lang=lang,
         translator=args.translator if args.method != "model-transfer" else None,
         labeler=args.labeler,
-        aligner=args.aligner if args.method not in ("model-transfer", "marker") else None,
+        aligner=None if args.method == "model-transfer" or not uses_alignment else args.aligner,
         extra_pairs=len(setup.extra),
     )
     if args.json:

@@ -17,18 +17,17 @@ from core.cli.options import (
 )
 from core.data.formats import read_conll, write_conll, write_projections_jsonl
 from core.data.types import Sentence
-from core.projection.base import Projector, get_projector
+from core.projection.base import PROJECTORS, Projector, get_projector
 from core.translate import Translator
-
-# Projection methods that translate by themselves take the pipeline's translator and languages.
-TRANSLATING_METHODS = frozenset({"marker"})
 
 
 def build_method(
     args: argparse.Namespace, translator: Translator, src_lang: str, tgt_lang: str
 ) -> Projector:
+    """--method with --method-param; a method that translates by itself gets the pipeline's
+    translator and languages."""
     params = parse_params(args.method_param)
-    if args.method in TRANSLATING_METHODS:
+    if PROJECTORS.get(args.method).needs_translator:
         params.update(translator=translator, src_lang=src_lang, tgt_lang=tgt_lang)
     return get_projector(args.method, **params)
 
@@ -86,7 +85,7 @@ def run_translate_train(args: argparse.Namespace) -> int:
     projector = build_method(args, translator, args.source_lang, args.target_lang)
     aligner = None
     extra = ()
-    if getattr(projector, "needs_alignment", True):
+    if projector.needs_alignment:
         aligner = build_aligner(args)
         extra = read_extra_parallel(args.extra_parallel, args.source_lang, args.target_lang)
     result = translate_train(
