@@ -27,7 +27,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar
@@ -210,13 +209,3 @@ class _PidState:
     def cancel(self, check: bool = False) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGINT)
-
-
-def wait_for_exit(pid: int, start: str | None, timeout: float) -> bool:
-    """Poll until `pid` is gone; False on timeout."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if not pid_alive(pid, start):
-            return True
-        time.sleep(0.05)
-    return not pid_alive(pid, start)

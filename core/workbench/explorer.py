@@ -4,7 +4,7 @@ surface likely alignment errors, search, filtering, a side-by-side comparison of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.data.types import Projection, Span
@@ -386,14 +386,3 @@ def projection_of_links(p: Projection) -> dict[tuple[int, int], str]:
         for link in s.links:
             out[(int(link[0]), int(link[1]))] = s.label
     return out
-
-
-def view_summary(view: Sequence[Projection]) -> Mapping[str, float]:
-    entities = sum(len(p.pair.source.spans) for p in view)
-    projected = sum(len(p.spans) for p in view)
-    return {
-        "sentences": len(view),
-        "source entities": entities,
-        "projected": projected,
-        "projected share": projected / entities if entities else 0.0,
-    }
