@@ -182,3 +182,41 @@ def test_components_accept_the_name(e5_folder: Path) -> None:
         assert aligner.model == str(e5_folder)
         (links,) = aligner.align([pair])
         assert links.links and all(i < 5 and j < 4 for i, j in links.links)
+
+
+def test_trimmed_vocabulary_tokenises_the_data_the_same_and_reloads(e5_folder, tmp_path) -> None:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from core.models.trim import trim_vocabulary, used_ids
+
+    tokenizer = AutoTokenizer.from_pretrained(e5_folder)
+    model = AutoModel.from_pretrained(e5_folder).eval()
+    data = [text.split() for text in SENTENCES.values()]
+    full_ids = [tokenizer(t, is_split_into_words=True)["input_ids"] for t in data]
+    with torch.no_grad():
+        full_states = [model(torch.tensor([ids])).last_hidden_state for ids in full_ids]
+    small_tokenizer, small_model = trim_vocabulary(tokenizer, model, used_ids(tokenizer, data))
+    rows = small_model.get_input_embeddings().weight.shape[0]
+    assert rows < 60_000 and small_model.config.vocab_size == rows  # from 250,037
+    for tokens, ids, states in zip(data, full_ids, full_states):
+        small_ids = small_tokenizer(tokens, is_split_into_words=True)["input_ids"]
+        # Same segmentation (pieces), new numbering, same hidden states.
+        assert small_tokenizer.convert_ids_to_tokens(small_ids) == tokenizer.convert_ids_to_tokens(
+            ids
+        )
+        with torch.no_grad():
+            small_states = small_model(torch.tensor([small_ids])).last_hidden_state
+        assert torch.allclose(small_states, states, atol=1e-4)
+    # A word outside the data is split into kept pieces, not turned into <unk>.
+    unseen = small_tokenizer.tokenize("Kilimanjaro")
+    assert unseen and small_tokenizer.unk_token not in unseen
+    assert "".join(unseen).replace("\u2581", "") == "Kilimanjaro"
+    small_tokenizer.save_pretrained(tmp_path)
+    small_model.save_pretrained(tmp_path)
+    reloaded = AutoTokenizer.from_pretrained(tmp_path)
+    assert (
+        reloaded(data[1], is_split_into_words=True)["input_ids"]
+        == small_tokenizer(data[1], is_split_into_words=True)["input_ids"]
+    )
+    assert AutoModel.from_pretrained(tmp_path).config.vocab_size == rows

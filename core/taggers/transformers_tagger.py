@@ -54,6 +54,11 @@ class TransformersParams:
     temperature: Annotated[float, Field(gt=0)] = 1.0
     soft_weight: Annotated[float, Field(ge=0)] = 1.0
     clip: Annotated[float, Field(gt=0)] = 1.0  # gradient norm clipping
+    # Keep only the sub-word pieces the training (and dev) data uses: see core.models.trim.
+    trim_vocab: bool = True
+    # Batches of similar lengths (less padding): sort within windows of 50 batches.
+    bucket: bool = True
+    threads: Annotated[int, Field(ge=0)] = 0  # CPU threads for torch; 0 = torch's default
 
 
 DEFAULTS = asdict(TransformersParams())
@@ -180,10 +185,14 @@ class TransformersTagger(Tagger):
         torch.manual_seed(seed)
         rng = random.Random(seed)
 
+        self._threads()
         start_epoch = 0
         resume = resolve_dir(Path(checkpoint_dir) / "last") if checkpoint_dir else None
         source = str(resume) if resume is not None else self.model_name
         self.tokenizer, self.net = _load_pretrained(source, self.labels)
+        dev = [s for s in dev or () if s.tokens]
+        if p["trim_vocab"] and resume is None:
+            self._trim([ex.tokens for ex in examples] + [normalise_tokens(s.tokens) for s in dev])
         self._place()
         net = self.net
         optimizer = torch.optim.AdamW(
@@ -208,15 +217,15 @@ class TransformersTagger(Tagger):
         scaler = torch.amp.GradScaler("cuda", enabled=use_fp16)
         label_index = {label: k for k, label in enumerate(self.labels)}
         step, loss_value, started = 0, float("nan"), time.perf_counter()
+        best_f1, best_state, dev_f1s = -1.0, None, []
+        train_tokens = sum(len(ex.tokens) for ex in examples)
         for epoch in range(start_epoch, epochs):
             net.train()
-            order = list(range(len(examples)))
-            rng.shuffle(order)
             running, count = 0.0, 0
-            for b in range(0, len(order), int(p["batch_size"])):
+            for batch_ids in self._batches([len(ex.tokens) for ex in examples], rng):
                 if callbacks.should_stop():
                     raise TrainingCancelled(f"cancelled in epoch {epoch + 1}")
-                batch = [examples[i] for i in order[b : b + int(p["batch_size"])]]
+                batch = [examples[i] for i in batch_ids]
                 enc, firsts = self._encode([ex.tokens for ex in batch])
                 enc = {k: v.to(self.device) for k, v in enc.items()}
                 with torch.autocast("cuda", dtype=torch.float16, enabled=use_fp16):
@@ -242,9 +251,23 @@ class TransformersTagger(Tagger):
                         }
                     )
             loss_value = running / max(count, 1)
-            callbacks.progress(
-                {"step": step, "epoch": epoch + 1, "epochs": epochs, "loss": loss_value}
-            )
+            event = {"step": step, "epoch": epoch + 1, "epochs": epochs, "loss": loss_value}
+            if dev:
+                from core.evaluate import ner_scores
+
+                f1 = float(
+                    ner_scores(
+                        [s.tags or ["O"] * len(s) for s in dev],
+                        self.predict([s.tokens for s in dev]),
+                    )["f1"]
+                )
+                event["dev_f1"] = f1
+                dev_f1s.append(round(f1, 4))
+                if f1 > best_f1:
+                    best_f1 = f1
+                    best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+                net.train()
+            callbacks.progress(event)
             if checkpoint_dir:
                 state = {
                     "optimizer": optimizer.state_dict(),
@@ -256,13 +279,52 @@ class TransformersTagger(Tagger):
                 with atomic_dir(Path(checkpoint_dir) / "last", "checkpoint") as tmp:
                     self._write(tmp)
                     write_file(tmp / "trainer.pt", buffer.getvalue())
+        seconds = time.perf_counter() - started
+        if best_state is not None:  # the dev split picks the epoch
+            net.load_state_dict(best_state)
         return {
             "epochs": epochs,
             "resumed_from_epoch": start_epoch,
             "loss": loss_value,
+            "best_dev_f1": best_f1 if dev else None,
+            "dev_f1_by_epoch": dev_f1s if dev else None,
             "train_sentences": len(examples),
-            "seconds": round(time.perf_counter() - started, 2),
+            "train_tokens": train_tokens,
+            "vocabulary": int(net.get_input_embeddings().weight.shape[0]),
+            "seconds": round(seconds, 2),
+            # Words per second of training (dev evaluation included), the embedded tagger's unit.
+            "tokens_per_second": round(train_tokens * (epochs - start_epoch) / max(seconds, 1e-9)),
         }
+
+    def _threads(self) -> None:
+        import torch
+
+        if int(self.params["threads"]) > 0:
+            torch.set_num_threads(int(self.params["threads"]))
+
+    def _trim(self, token_lists: Sequence[Sequence[str]]) -> None:
+        """Restrict the vocabulary to the pieces these sentences use (core.models.trim)."""
+        from core.models.trim import trim_vocabulary, used_ids
+
+        trimmed = trim_vocabulary(self.tokenizer, self.net, used_ids(self.tokenizer, token_lists))
+        if trimmed is not None:
+            self.tokenizer, self.net = trimmed
+
+    def _batches(self, lengths: Sequence[int], rng: random.Random) -> list[list[int]]:
+        """Shuffled batches; with `bucket`, sentences of similar length share a batch (sorted
+        within windows of 50 batches, then the batches are shuffled)."""
+        size = int(self.params["batch_size"])
+        order = list(range(len(lengths)))
+        rng.shuffle(order)
+        if not self.params["bucket"]:
+            return [order[b : b + size] for b in range(0, len(order), size)]
+        window = size * 50
+        batches = []
+        for w in range(0, len(order), window):
+            chunk = sorted(order[w : w + window], key=lambda i: lengths[i])
+            batches += [chunk[b : b + size] for b in range(0, len(chunk), size)]
+        rng.shuffle(batches)
+        return batches
 
     def _loss(self, logits, batch: Sequence[Example], firsts, label_index):
         import torch
@@ -299,12 +361,16 @@ class TransformersTagger(Tagger):
 
         if self.net is None:
             raise ConfigError("the tagger is not trained: fit or load it first")
+        self._threads()
         self.net.eval()
-        out = []
+        out: list[np.ndarray | None] = [None] * len(token_lists)
         o_row = np.zeros(len(self.labels), np.float32)
         o_row[self.labels.index("O")] = 1.0
-        for b in range(0, len(token_lists), 32):
-            batch = [normalise_tokens(t) for t in token_lists[b : b + 32]]
+        # Sorted by length so that a batch holds little padding; results go back in input order.
+        order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
+        for b in range(0, len(order), 32):
+            rows = order[b : b + 32]
+            batch = [normalise_tokens(token_lists[i]) for i in rows]
             enc, firsts = self._encode(batch)
             with (
                 torch.no_grad(),
@@ -314,7 +380,7 @@ class TransformersTagger(Tagger):
             probs = logits.float().softmax(-1).cpu().numpy()
             for row, pos in enumerate(firsts):
                 # Words cut off by max_length get a sure O (they were never seen).
-                out.append(
+                out[rows[row]] = (
                     np.stack([probs[row, k] if k >= 0 else o_row for k in pos])
                     if pos
                     else np.zeros((0, len(self.labels)), np.float32)
