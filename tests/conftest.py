@@ -13,6 +13,15 @@ DATA = Path(os.environ.get("XNER_DATA", ROOT.parent / "shared" / "data"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def private_alignment_cache(tmp_path_factory, monkeypatch) -> Path:
+    """An empty alignment cache per test: the CLI caches eflomal's alignments by default, and no
+    test should read another test's (or the user's) stored alignments, nor write into ~/.cache."""
+    folder = tmp_path_factory.mktemp("alignment-cache")
+    monkeypatch.setenv("XNER_ALIGNMENT_CACHE", str(folder))
+    return folder
+
+
 @pytest.fixture
 def shared_data() -> Path:
     if not DATA.is_dir():

@@ -8,11 +8,14 @@ and the `align` wrapper around the bundled binary); all temporary files are remo
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -78,6 +81,13 @@ def default_iterations(n_sentences: int, model: int, rel_iterations: float) -> t
     return (max(2, iters4), iters4, iters)
 
 
+def _eflomal_version() -> str:
+    try:
+        return metadata.version("eflomal")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def _clean(token: str) -> str:
     # eflomal splits lines on whitespace: a token must be one non-empty run of non-space text.
     return "".join(token.split()) or "_"
@@ -91,7 +101,9 @@ class EflomalAligner(Aligner):
     fertility), `n_iterations` (one number for the last model's sampling iterations, the earlier
     models get a quarter, or a 3-tuple; default: eflomal's schedule times `rel_iterations`),
     `rel_iterations` (scales eflomal's schedule; default 0.5), `n_samplers` (independent
-    samplers, averaged), `null_prior`, `source/target_prefix_len` (keep only the first N
+    samplers whose link marginals eflomal averages), `n_runs` (independent eflomal runs on the
+    same input; a directional link is kept when a strict majority of the runs found it),
+    `null_prior`, `source/target_prefix_len` (keep only the first N
     characters of each word: a cheap stemmer that helps small corpora; default 5, 0 = whole
     words) or `source/target_suffix_len` (keep the last N; then the prefix default is off),
     `lowercase`, `identical_links` (also link
@@ -102,6 +114,7 @@ class EflomalAligner(Aligner):
 
     name = "eflomal"
     trains_on_corpus = True
+    deterministic = False  # the binary seeds itself from /dev/urandom and takes no seed
 
     def __init__(
         self,
@@ -112,6 +125,7 @@ class EflomalAligner(Aligner):
         | None = None,
         rel_iterations: Annotated[float, Field(gt=0, le=MAX_REL_ITERATIONS)] = 0.5,
         n_samplers: Annotated[int, Field(ge=1, le=MAX_SAMPLERS)] = 2,
+        n_runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 1,
         null_prior: Annotated[float, Field(ge=0, le=1)] = 0.2,
         source_prefix_len: WordPart | None = None,
         source_suffix_len: WordPart = 0,
@@ -137,6 +151,9 @@ class EflomalAligner(Aligner):
         if int(n_samplers) < 1:
             raise ConfigError(f"n_samplers must be at least 1, not {n_samplers!r}")
         self.n_samplers = int(n_samplers)
+        if int(n_runs) < 1:
+            raise ConfigError(f"n_runs must be at least 1, not {n_runs!r}")
+        self.n_runs = int(n_runs)
         if null_prior < 0:
             raise ConfigError(f"null_prior must not be negative, not {null_prior!r}")
         self.null_prior = float(null_prior)
@@ -185,6 +202,18 @@ class EflomalAligner(Aligner):
                 f"n_iterations must be a number or 3 non-negative numbers, not {value!r}"
             )
         return values  # type: ignore[return-value]
+
+    def settings(self) -> dict[str, object]:
+        """Every constructor parameter as held (read back, so a new parameter cannot be left
+        out of a cache key) except `quiet`, plus the eflomal package's version."""
+        values: dict[str, object] = {}
+        for name in inspect.signature(type(self)).parameters:
+            if name == "quiet":
+                continue
+            value = getattr(self, name)
+            values[name] = list(value) if isinstance(value, tuple) else value
+        values["eflomal_version"] = _eflomal_version()
+        return values
 
     def iterations_for(self, n_sentences: int) -> tuple[int, int, int]:
         if self.n_iterations is not None:
@@ -258,25 +287,32 @@ class EflomalAligner(Aligner):
                     backend.write_text(handle, tuple(sentences), len(index))
             bar.update()
             bar.set_postfix_str(f"align {MODELS[self.model]} {stats.iterations}")
-            forward_path, reverse_path = folder / "forward", folder / "reverse"
-            try:
-                backend.align(
-                    str(folder / "source"),
-                    str(folder / "target"),
-                    links_filename_fwd=str(forward_path),
-                    links_filename_rev=str(reverse_path),
-                    model=self.model,
-                    n_iterations=stats.iterations,
-                    n_samplers=self.n_samplers,
-                    quiet=self.quiet,
-                    null_prior=self.null_prior,
+            runs = []
+            for run in range(self.n_runs):
+                forward_path, reverse_path = folder / f"forward{run}", folder / f"reverse{run}"
+                try:
+                    backend.align(
+                        str(folder / "source"),
+                        str(folder / "target"),
+                        links_filename_fwd=str(forward_path),
+                        links_filename_rev=str(reverse_path),
+                        model=self.model,
+                        n_iterations=stats.iterations,
+                        n_samplers=self.n_samplers,
+                        quiet=self.quiet,
+                        null_prior=self.null_prior,
+                    )
+                except SystemExit:  # the wrapper exits when it cannot find the eflomal binary
+                    raise ConfigError(
+                        "the eflomal binary was not found (reinstall eflomal)"
+                    ) from None
+                runs.append(
+                    (_read_links(forward_path, len(pairs)), _read_links(reverse_path, len(pairs)))
                 )
-            except SystemExit:  # the wrapper exits when it cannot find the eflomal binary
-                raise ConfigError("the eflomal binary was not found (reinstall eflomal)") from None
-            forward = _read_links(forward_path, len(pairs))
-            reverse = _read_links(reverse_path, len(pairs))
         bar.update()
-        return forward, reverse
+        if len(runs) == 1:
+            return runs[0]
+        return _majority([f for f, _ in runs]), _majority([r for _, r in runs])
 
     def _combine(
         self,
@@ -297,6 +333,15 @@ class EflomalAligner(Aligner):
             link: BOTH_DIRECTIONS_SCORE if link in both else ONE_DIRECTION_SCORE for link in links
         }
         return Alignment(links, scores)
+
+
+def _majority(runs: Sequence[Sequence[Sequence[Link]]]) -> list[list[Link]]:
+    """Per pair, the links found by more than half of the runs (in sorted order)."""
+    out = []
+    for per_run in zip(*runs, strict=True):
+        votes = Counter(link for links in per_run for link in set(links))
+        out.append(sorted(link for link, n in votes.items() if 2 * n > len(runs)))
+    return out
 
 
 def _read_links(path: Path, n_pairs: int) -> list[list[Link]]:

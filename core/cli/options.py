@@ -49,6 +49,13 @@ def add_aligner_args(parser: argparse.ArgumentParser, default: str = "eflomal") 
         help="raw parallel text (one sentence per line, source side first), tokenised by xner "
         "and added to the aligner's training corpus; repeatable",
     )
+    group.add_argument(
+        "--no-alignment-cache",
+        action="store_true",
+        help="align afresh: by default a sampling aligner's (eflomal's) alignments are cached "
+        "by input and settings ($XNER_ALIGNMENT_CACHE, default ~/.cache/xner/alignments), so "
+        "that rerunning a command reproduces them",
+    )
 
 
 # The best measured method (bench/projection.py: Europarl-NER de/es F1 0.901 vs 0.848 for the
@@ -67,8 +74,19 @@ def add_method_args(parser: argparse.ArgumentParser, default: str = DEFAULT_METH
     )
 
 
-def build_aligner(args: argparse.Namespace) -> Aligner:
-    return get_aligner(args.aligner, **parse_params(args.aligner_param))
+def build_aligner(args: argparse.Namespace, cache: bool = True) -> Aligner:
+    """The aligner of --aligner/--aligner-param; behind the alignment cache unless `cache` is
+    False or --no-alignment-cache."""
+    aligner = get_aligner(args.aligner, **parse_params(args.aligner_param))
+    return with_alignment_cache(aligner, args) if cache else aligner
+
+
+def with_alignment_cache(aligner: Aligner, args: argparse.Namespace) -> Aligner:
+    """The aligner behind the alignment cache (if its output is random), unless
+    --no-alignment-cache."""
+    from core.aligners.cache import cached
+
+    return aligner if args.no_alignment_cache else cached(aligner)
 
 
 def check_component_args(args: argparse.Namespace, method: str | None = None) -> None:

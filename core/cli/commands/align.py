@@ -8,7 +8,13 @@ from collections.abc import Sequence
 
 from core.aligners.base import Aligner, TokenPair, get_aligner
 from core.aligners.symmetrize import SYMMETRIZERS
-from core.cli.options import add_aligner_args, parse_params, print_json, read_extra_parallel
+from core.cli.options import (
+    add_aligner_args,
+    parse_params,
+    print_json,
+    read_extra_parallel,
+    with_alignment_cache,
+)
 from core.data.formats import read_parallel, write_pharaoh
 from core.errors import ConfigError
 
@@ -77,7 +83,7 @@ def _build(args: argparse.Namespace) -> Aligner:
     params = parse_params(args.aligner_param)
     if args.symmetrization:
         params["symmetrization"] = args.symmetrization
-    return get_aligner(args.aligner, **params)
+    return with_alignment_cache(get_aligner(args.aligner, **params), args)
 
 
 def _split_parallel(path_pairs: Sequence[Sequence[str]]) -> list[TokenPair]:

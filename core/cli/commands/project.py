@@ -17,7 +17,13 @@ from core.cli.options import (
 from core.data.formats import read_conll, read_lines, write_conll, write_projections_jsonl
 from core.data.types import Sentence
 from core.errors import ConfigError
-from core.pipelines.steps import align_pairs, eval_projection, make_pairs, project_pairs
+from core.pipelines.steps import (
+    align_pairs,
+    eval_projection_repeats,
+    make_pairs,
+    project_and_score,
+    project_pairs,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,9 +67,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--types", nargs="+", default=None, help="entity types to score (default all)")
     add_aligner_args(e)
     add_method_args(e)
+    e.add_argument(
+        "--repeats",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="align N times afresh (the alignment cache bypassed) and report each score's mean "
+        "± sample std: the run-to-run spread of a sampling aligner such as eflomal (default 1)",
+    )
+    e.add_argument("--output-conll", help="also write the projected target (TOKEN TAG)")
+    e.add_argument("--output-jsonl", help="also write the projections with provenance")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(run=run_eval_projection)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _tokenised(path: str, lang: str) -> list[Sentence]:
@@ -127,16 +153,39 @@ def run_eval_projection(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"{args.source_conll} has {len(sources)} sentences but {args.target_conll} has {len(targets)}"
         )
+    if args.repeats > 1 and (args.output_conll or args.output_jsonl):
+        raise ConfigError("--output-conll/--output-jsonl write one projection: not with --repeats")
     extra = read_extra_parallel(args.extra_parallel, source_lang, target_lang)
-    scores = eval_projection(
+    progress = not (args.quiet or args.json)
+    if args.repeats > 1:
+        projector = build_projector(args)
+        build_aligner(args, cache=False)  # bad aligner settings fail before any work
+        scores = eval_projection_repeats(
+            sources,
+            targets,
+            lambda: build_aligner(args, cache=False),
+            projector,
+            extra,
+            args.types,
+            repeats=args.repeats,
+            progress=progress,
+        )
+        scores.update(aligner=args.aligner, method=args.method, extra_pairs=len(extra))
+        _print_repeats(args, scores)
+        return 0
+    scores, projections = project_and_score(
         sources,
         targets,
         build_aligner(args),
         build_projector(args),
         extra,
         args.types,
-        progress=not (args.quiet or args.json),
+        progress=progress,
     )
+    if args.output_conll:
+        write_conll(args.output_conll, [p.labelled_target() for p in projections])
+    if args.output_jsonl:
+        write_projections_jsonl(args.output_jsonl, projections)
     scores.update(aligner=args.aligner, method=args.method, extra_pairs=len(extra))
     if args.json:
         print_json(scores)
@@ -150,3 +199,23 @@ def run_eval_projection(args: argparse.Namespace) -> int:
                 f"  {name:6s} P {s['precision']:.4f} R {s['recall']:.4f} F1 {s['f1']:.4f} n={s['support']}"
             )
     return 0
+
+
+def _print_repeats(args: argparse.Namespace, scores: dict) -> None:
+    if args.json:
+        print_json(scores)
+        return
+
+    def spread(metric: str, where: dict = scores) -> str:
+        std = where[f"{metric}_std"]
+        return f"{where[metric]:.4f}" + (f" ± {std:.4f}" if std is not None else "")
+
+    print(
+        f"{args.method} via {args.aligner}, {scores['repeats']} fresh alignments (mean ± std): "
+        f"P {spread('precision')} R {spread('recall')} F1 {spread('f1')} "
+        f"(min {scores['f1_min']:.4f}, max {scores['f1_max']:.4f}; {scores['sentences']} "
+        f"sentences, {scores['seconds']:.1f} s)"
+    )
+    print("  F1 per run: " + " ".join(f"{r['f1']:.4f}" for r in scores["runs"]))
+    for name, s in scores["per_type"].items():
+        print(f"  {name:6s} F1 {spread('f1', s)} n={s['support']}")
