@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from html import escape
+from pathlib import Path
 
 from core.data.types import Span
 
@@ -189,3 +190,59 @@ def legend_html(labels: Sequence[str]) -> str:
         for label in labels
     )
     return f'<div class="xner-legend">{items}</div>'
+
+
+# ---------------------------------------------------------------------- the keyboard annotator
+
+ANNOTATOR_DIR = Path(__file__).resolve().parent / "annotator"
+_annotator = None
+
+
+def keys_html(keys: Mapping[str, str]) -> str:
+    """The key bindings as a line of <kbd> hints (escaped: shown inside the component)."""
+    return " · ".join(f"<kbd>{escape(k)}</kbd> {escape(v)}" for k, v in keys.items())
+
+
+def annotator(
+    *,
+    sid: str,
+    version: int,
+    tokens: Sequence[str],
+    tags: Sequence[str],
+    labels: Sequence[str],
+    state: str,
+    progress: str,
+    decisions: Sequence[tuple[int, int, str, str]] = (),
+    reasons: Sequence[Mapping] = (),
+    message: Mapping | None = None,
+    offer: Mapping | None = None,
+    keys: Mapping[str, str] | None = None,
+    focus: bool = False,
+    key: str = "annotator",
+) -> dict | None:
+    """The target sentence as a keyboard-driven editor (app/annotator/index.html, plain JS).
+
+    Returns the last action event the person triggered (see core.workbench.review), or None."""
+    global _annotator
+    if _annotator is None:
+        import streamlit.components.v1 as components
+
+        _annotator = components.declare_component("xner_annotator", path=str(ANNOTATOR_DIR))
+    return _annotator(
+        sid=sid,
+        version=version,
+        tokens=list(tokens),
+        tags=list(tags),
+        labels=list(labels),
+        colors={label: color(label) for label in labels},
+        state=state,
+        progress=progress,
+        decisions=[list(d) for d in decisions],
+        reasons=list(reasons),
+        message=dict(message) if message else None,
+        offer=dict(offer) if offer else None,
+        keys=keys_html(keys or {}),
+        focus=focus,
+        key=key,
+        default=None,
+    )

@@ -1,33 +1,41 @@
-"""Projection explorer: find suspicious sentences, inspect links, compare two views, correct labels."""
+"""Projection explorer: a review queue of projected sentences, why each is flagged, keyboard
+correction, alignment links, two views side by side."""
 
 from __future__ import annotations
+
+from html import escape
 
 import pandas as pd
 import streamlit as st
 
-from app.components import legend_html, links_svg, matrix_html, spans_html
+from app.components import annotator, legend_html, links_svg, matrix_html, spans_html
 from app.state import project_picker, user_name
 from app.text import plain
 from core.data.tags import tags_to_spans
-from core.workbench.corrections import REMOVE, ConflictError
+from core.workbench.corrections import REMOVE
 from core.workbench.explorer import (
+    COMBINE,
+    ORDERS,
     Thresholds,
     alignment_matrix,
+    all_labels,
     compare,
     flag_counts,
+    flag_explanation,
     flag_names,
-    flag_title,
+    ordered,
     projection_of_links,
+    reasons,
+    score_range,
     sentence_rows,
 )
+from core.workbench.review import KEYS, Queue, Shown, handle, progress
 
-DEFAULT_LABELS = ["PER", "ORG", "LOC", "DATE", "MISC"]
-SHORT_FLAG = {
-    "unprojected": "Not projected",
-    "length": "Length mismatch",
-    "unaligned": "Unaligned words",
-    "low_score": "Low score",
-    "disagree": "Views disagree",
+REVIEW_FILTERS = {
+    "all": "all sentences",
+    "unreviewed": "not reviewed yet",
+    "reviewed": "reviewed",
+    "skipped": "skipped",
 }
 
 project = project_picker()
@@ -41,129 +49,191 @@ side = st.sidebar
 view_a = side.selectbox("View", keys, key="view_a")
 others = ["(none)"] + [k for k in keys if k != view_a]
 view_b = side.selectbox("Compare with", others, index=1 if len(others) > 1 else 0, key="view_b")
-query = side.text_input("Search (words or sentence id)", key="query")
-flags = side.multiselect(
-    "Show only sentences with", flag_names(), format_func=flag_title, key="flags"
-)
-only_corrected = side.checkbox("Only corrected sentences", key="only_corrected")
-with side.expander("Thresholds"):
-    ratio = st.slider("Length ratio", 1.1, 4.0, 1.5, 0.1, key="th_ratio")
-    min_score = st.slider("Minimum score", 0.0, 1.0, 0.5, 0.05, key="th_score")
-th = Thresholds(ratio, min_score)
-
 a = project.projections(view_a)
 b = project.projections(view_b) if view_b != "(none)" else None
+query = side.text_input("Search (words or sentence id)", key="query")
+flags = side.multiselect(
+    "Show only sentences flagged",
+    flag_names(),
+    key="flags",
+    help="\n".join(f"- **{name}**: {flag_explanation(name)}" for name in flag_names()),
+)
+combine = side.radio(
+    "Combine the chosen flags with",
+    list(COMBINE),
+    format_func=COMBINE.get,
+    key="combine",
+    horizontal=True,
+)
+review_filter = side.selectbox(
+    "Review state", list(REVIEW_FILTERS), format_func=REVIEW_FILTERS.get, key="review_filter"
+)
+order = side.radio("Order", list(ORDERS), format_func=ORDERS.get, key="order", horizontal=True)
+only_corrected = side.checkbox("Only corrected sentences", key="only_corrected")
+low, high = score_range(a)
+with side.expander("Thresholds"):
+    ratio = st.slider("Length ratio", 1.1, 4.0, 1.5, 0.1, key="th_ratio")
+    top = max(1.0, round(high + 0.05, 2))
+    min_score = st.slider(
+        "Minimum score",
+        0.0,
+        top,
+        min(0.5, top),
+        0.01,
+        key="th_score",
+        help=f"Scores in this view range from {low:.2f} to {high:.2f} (coverage can exceed 1).",
+    )
+th = Thresholds(ratio, min_score)
+
 store = project.corrections
 corrected = store.corrected_ids()
+review_states = store.reviews()
 rows = sentence_rows(
-    a, b, query=query, flags=flags, corrected=corrected, only_corrected=only_corrected, th=th
+    a,
+    b,
+    query=query,
+    flags=flags,
+    combine=combine,
+    corrected=corrected,
+    only_corrected=only_corrected,
+    th=th,
 )
+if review_filter != "all":
+    rows = [r for r in rows if review_states.get(r.id, "unreviewed") == review_filter]
+rows = ordered(rows, order)
+queue = Queue([r.id for r in rows], flagged={r.id for r in rows if r.flags})
+by_id = {p.pair.id: n for n, p in enumerate(a)}
+
+
+def _shown(sid: str, version: int | None = None) -> Shown:
+    p = a[by_id[sid]]
+    return Shown(sid, p.pair.target.tokens, p.target_tags(), view_a, version)
+
+
+def _act(sid: str, event: dict, version: int | None = None) -> None:
+    """Apply one action (from a key in the annotator or a button) and remember what it said."""
+    outcome = handle(store, _shown(sid, version), event, user=user_name(), queue=queue)
+    st.session_state["review_message"] = {"kind": outcome.kind, "text": outcome.message}
+    st.session_state["review_offer"] = outcome.offer
+    if outcome.goto:
+        st.session_state["sentence"] = outcome.goto
+        st.session_state["review_offer"] = None
+
+
+# A key pressed in the annotator arrives as its value on this rerun: apply it before anything is
+# drawn, so the page (and the next sentence, if the action moves on) shows the result at once.
+event = st.session_state.get("annotator")
+focus = False
+if isinstance(event, dict) and event.get("seq") != st.session_state.get("annotator_seq"):
+    st.session_state["annotator_seq"] = event.get("seq")
+    if event.get("sid") in by_id:
+        _act(str(event["sid"]), event, event.get("version"))
+        focus = True
+
+if "sentence" not in st.session_state and st.query_params.get("sentence") in by_id:
+    st.session_state["sentence"] = st.query_params["sentence"]  # a shared link or a reload
 
 st.caption(
-    f"{project.title} · {len(a)} sentence pairs · "
-    f"{project.meta.get('source_lang', '?')} → {project.meta.get('target_lang', '?')}"
+    f"{plain(project.title)} · {len(a)} sentence pairs · "
+    f"{plain(project.meta.get('source_lang', '?'))} → {plain(project.meta.get('target_lang', '?'))}"
+    f" · **{progress([p.pair.id for p in a], review_states)}**"
 )
 counts = flag_counts(a, b, th)
 cols = st.columns(len(counts) + 1)
 cols[0].metric("Listed", f"{len(rows)} / {len(a)}")
 for col, (name, count) in zip(cols[1:], counts.items()):
-    col.metric(SHORT_FLAG[name], count, help=flag_title(name).capitalize(), delta=None)
+    col.metric(name, count, help=flag_explanation(name))
 
 if not rows:
-    st.warning("No sentence matches the search and filters.")
+    how = " AND ".join(flags) if combine == "all" else " OR ".join(flags)
+    st.warning(
+        "No sentence matches the search and filters"
+        + (f" (flags combined: {how})" if len(flags) > 1 else "")
+        + "."
+    )
     st.stop()
 
 table = pd.DataFrame(
     {
         "id": [r.id for r in rows],
-        "source": [r.source for r in rows],
+        "flags": [", ".join(r.flags) for r in rows],
+        "suspicion": [round(r.suspicion, 2) for r in rows],
+        "review": [review_states.get(r.id, "unreviewed") for r in rows],
         "target": [r.target for r in rows],
+        "source": [r.source for r in rows],
         "entities": [r.entities for r in rows],
         "projected": [r.projected for r in rows],
-        "flags": [", ".join(r.flags) for r in rows],
         "corrected": [r.corrected for r in rows],
     }
 )
-st.dataframe(table, hide_index=True, height=min(38 + 35 * len(rows), 260), width="stretch")
+st.dataframe(
+    table,
+    hide_index=True,
+    height=min(38 + 35 * len(rows), 260),
+    width="stretch",
+    column_config={"flags": st.column_config.TextColumn(width="medium")},
+)
 
 ids = [r.id for r in rows]
-labels_by_id = {r.id: f"#{r.id}  {r.source[:70]}" + ("  ✏️" if r.corrected else "") for r in rows}
+labels_by_id = {
+    r.id: f"#{r.id}  {r.source[:70]}" + ("  ⚑" if r.flags else "") + ("  ✏️" if r.corrected else "")
+    for r in rows
+}
 if st.session_state.get("sentence") not in ids:
     st.session_state["sentence"] = ids[0]
 sid = st.selectbox("Sentence", ids, format_func=labels_by_id.get, key="sentence")
-index = next(r.index for r in rows if r.id == sid)
-pa = a[index]
+st.query_params["sentence"] = sid
+pa = a[by_id[sid]]
+pb = b[by_id[sid]] if b is not None else None
 pair = pa.pair
 src_lang = plain(project.meta.get("source_lang", "source"))  # typed by a user: no Markdown
 tgt_lang = plain(project.meta.get("target_lang", "target"))
-
-# --------------------------------------------------------------------------- correction actions
-
-
-def _message(kind: str, text: str) -> None:
-    st.session_state["correction_message"] = (kind, text)
-
-
-def _apply(sid: str, projected: list[str], method: str, label: str) -> None:
-    # Runs before the next rerun, with the sentence that was on screen when clicked.
-    selection = sorted(st.session_state.get(f"sel_{sid}") or [])
-    if not selection:
-        _message("warning", "Select one or more adjacent target tokens first.")
-        return
-    if selection != list(range(selection[0], selection[-1] + 1)):
-        _message("warning", "Select adjacent tokens: an entity is one contiguous span.")
-        return
-    try:
-        edit = store.set_label(
-            sid,
-            selection[0],
-            selection[-1] + 1,
-            label,
-            projected=projected,
-            user=user_name(),
-            method=method,
-            expected_version=st.session_state.get("seen", {}).get(sid),
-        )
-    except ConflictError as exc:
-        _message("error", str(exc))
-        return
-    except ValueError as exc:
-        _message("error", f"Not saved: {exc}")
-        return
-    note = " (merged with a newer change made elsewhere)" if edit.merged else ""
-    _message("success", f"Saved: {edit.describe()} — version {edit.version}{note}.")
-    st.session_state[f"sel_{sid}"] = []
-
-
-def _undo(sid: str) -> None:
-    try:
-        edit = store.undo(
-            sid, user=user_name(), expected_version=st.session_state.get("seen", {}).get(sid)
-        )
-    except ConflictError as exc:
-        _message("error", str(exc))
-        return
-    if edit is None:
-        _message("info", "Nothing to undo for this sentence.")
-    else:
-        _message("success", f"Undone: edit #{edit.undoes} — version {edit.version}.")
-
-
-# --------------------------------------------------------------------------- the sentence
+labels = all_labels(a)
 
 version = store.version(sid)
 current = store.current(sid)
 tags = current if current is not None else pa.target_tags()
 st.session_state.setdefault("seen", {})[sid] = version
+why = reasons(pa, pb, th)
+decisions = store.decisions(sid)
+state = review_states.get(sid, "unreviewed")
+edited = f"corrected (version {version})" if current is not None else f"projected by {view_a}"
+
+# --------------------------------------------------------------------------- the review editor
 
 st.subheader(f"Sentence {sid}")
-seen_labels = {s.label for p in a for s in p.pair.source.spans}
-all_labels = DEFAULT_LABELS + sorted(seen_labels - set(DEFAULT_LABELS))
-st.html(legend_html(all_labels))
+annotator(
+    sid=sid,
+    version=version,
+    tokens=pair.target.tokens,
+    tags=tags,
+    labels=labels[:9],
+    state=f"{state} · {edited}",
+    progress=progress(ids, review_states) + " in this list",
+    decisions=[(s.start, s.end, s.label, d) for s, d in decisions.items()],
+    reasons=[
+        {
+            "flag": r.flag,
+            "text": r.text,
+            "start": r.target.start if r.target else None,
+            "end": r.target.end if r.target else None,
+        }
+        for r in why
+    ],
+    message=st.session_state.get("review_message"),
+    offer=st.session_state.pop("review_offer", None),
+    keys=KEYS,
+    focus=focus,
+)
+feedback = st.empty()  # the last action's outcome, also for readers without the component
+message = st.session_state.pop("review_message", None)  # shown once, here and above
+if message:
+    getattr(feedback, message["kind"])(plain(message["text"]))
+
+st.html(legend_html(labels))
 st.markdown(f"**Source ({src_lang})**")
 st.html(spans_html(pair.source.tokens, pair.source.spans, element_id="source-spans"))
-state = f"corrected (version {version})" if current is not None else f"projected by {view_a}"
-st.markdown(f"**Target ({tgt_lang})** — {state}")
+st.markdown(f"**Target ({tgt_lang})** — {edited} — review: {state}")
 st.html(
     spans_html(
         pair.target.tokens,
@@ -172,9 +242,49 @@ st.html(
         element_id="target-spans",
     )
 )
+if why:
+    st.html(
+        '<ul id="flag-reasons" style="margin:0;color:#8a1c1c">'
+        + "".join(
+            f'<li data-flag="{escape(r.flag)}"><b>{escape(r.flag)}</b>: {escape(r.text)}</li>'
+            for r in why
+        )
+        + "</ul>"
+    )
+else:
+    st.caption("No flag on this sentence.")
+
+c1, c2, c3, c4 = st.columns(4)
+c1.button(
+    "Accept all remaining (Enter)",
+    on_click=_act,
+    args=(sid, {"action": "accept_rest"}),
+    key="btn_accept_rest",
+    type="primary",
+)
+c2.button("Skip (S)", on_click=_act, args=(sid, {"action": "skip"}), key="btn_skip")
+c3.button("◀ Previous flagged (P)", on_click=_act, args=(sid, {"action": "prev"}), key="btn_prev")
+c4.button("Next flagged (N) ▶", on_click=_act, args=(sid, {"action": "next"}), key="btn_next")
+
+
+def _apply(sid: str, label: str) -> None:
+    # Runs before the next rerun, with the sentence that was on screen when clicked.
+    selection = sorted(st.session_state.get(f"sel_{sid}") or [])
+    if selection and selection != list(range(selection[0], selection[-1] + 1)):
+        st.session_state["review_message"] = {
+            "kind": "warning",
+            "text": "Select adjacent tokens: an entity is one contiguous span.",
+        }
+        return
+    event = {"action": "remove" if label == REMOVE else "label", "label": label}
+    if selection:
+        event.update(start=selection[0], end=selection[-1] + 1)
+    _act(sid, event, st.session_state.get("seen", {}).get(sid))
+    st.session_state[f"sel_{sid}"] = []
+
 
 with st.container(border=True):
-    st.markdown("**Correct the target labels**")
+    st.markdown("**Edit with the mouse** (or focus the sentence above and use the keys)")
     st.pills(
         "Target tokens (click to select a span)",
         list(range(len(pair.target.tokens))),
@@ -182,21 +292,14 @@ with st.container(border=True):
         format_func=lambda j: f"{pair.target.tokens[j]} ·{j}",
         key=f"sel_{sid}",
     )
-    label = st.segmented_control("Label", all_labels, default=all_labels[0], key="label")
-    c1, c2, c3 = st.columns(3)
-    context = (sid, pa.target_tags(), view_a)
-    c1.button(
-        "Set label",
-        on_click=_apply,
-        args=(*context, label or all_labels[0]),
-        type="primary",
-        key="btn_set",
+    label = st.segmented_control("Label", labels, default=labels[0], key="label")
+    m1, m2, m3, m4 = st.columns(4)
+    m1.button(
+        "Set label", on_click=_apply, args=(sid, label or labels[0]), type="primary", key="btn_set"
     )
-    c2.button("Remove label", on_click=_apply, args=(*context, REMOVE), key="btn_remove")
-    c3.button("Undo last change", on_click=_undo, args=(sid,), key="btn_undo")
-    message = st.session_state.pop("correction_message", None)
-    if message:
-        getattr(st, message[0])(message[1])
+    m2.button("Remove label", on_click=_apply, args=(sid, REMOVE), key="btn_remove")
+    m3.button("Undo", on_click=_act, args=(sid, {"action": "undo"}), key="btn_undo")
+    m4.button("Redo", on_click=_act, args=(sid, {"action": "redo"}), key="btn_redo")
 
 st.markdown(f"**Alignment links — {view_a}** (hover a line or a token)")
 st.markdown(
@@ -211,8 +314,7 @@ st.markdown(
     unsafe_allow_html=True,  # st.html strips SVG; this markup is built by app.components, escaped
 )
 
-if b is not None:
-    pb = b[index]
+if pb is not None:
     st.markdown(f"**Side by side: {view_a} vs {view_b}**")
     left, right = st.columns(2)
     for col, key, p in ((left, view_a, pa), (right, view_b, pb)):

@@ -40,3 +40,54 @@ def test_a_foreign_file_is_refused_with_a_reason(home):  # noqa: F811
     ).run()
     at.button(key="import_button").click().run()
     assert "Nothing imported" in at.error[0].value and "no 'data'" in at.error[0].value
+
+
+def _html(at) -> str:
+    return "\n".join(h.proto.body for h in at.get("html"))
+
+
+def test_explorer_says_why_and_reviews_with_buttons(home):  # noqa: F811
+    at = app()
+    at.radio(key="order").set_value("suspicion").run()
+    table = at.dataframe[0].value
+    assert list(table.columns[:4]) == ["id", "flags", "suspicion", "review"]
+    assert list(table["suspicion"]) == sorted(table["suspicion"], reverse=True)
+    first = table["id"][0]
+    at.selectbox(key="sentence").set_value(first).run()
+    reasons = _html(at)
+    assert 'id="flag-reasons"' in reasons and any(
+        f"<b>{name}</b>" in reasons
+        for name in ("unprojected", "length mismatch", "unaligned words", "low score")
+    )
+    assert "0 of 50 reviewed" in at.caption[0].value
+    # The score slider reaches the highest score in the view, not a fixed 1.0.
+    project = get_project("demo", home)
+    from core.workbench.explorer import score_range
+
+    assert (
+        at.slider(key="th_score").max >= score_range(project.projections(project.view_keys[0]))[1]
+    )
+    at.button(key="btn_accept_rest").click().run()
+    assert not at.exception
+    assert "reviewed" in at.success[0].value
+    assert at.selectbox(key="sentence").value == table["id"][1]  # moved on to the next one
+    assert "1 of 50 reviewed" in at.caption[0].value
+    assert get_project("demo", home).corrections.review_state(first) == "reviewed"
+    at.selectbox(key="review_filter").set_value("reviewed").run()
+    assert list(at.dataframe[0].value["id"]) == [first]
+
+
+def test_explorer_filters_say_and_or(home):  # noqa: F811
+    at = app()
+    at.multiselect(key="flags").set_value(["unprojected", "views disagree"]).run()
+    both = len(at.dataframe[0].value) if at.dataframe else 0
+    at.radio(key="combine").set_value("any").run()
+    either = len(at.dataframe[0].value)
+    assert either >= both and either > 0
+    at.multiselect(key="flags").set_value(["unprojected", "length mismatch", "low score"]).run()
+    at.radio(key="combine").set_value("all").run()
+    at.slider(key="th_score").set_value(0.0).run()
+    if not at.dataframe:
+        assert (
+            "flags combined: unprojected AND length mismatch AND low score" in at.warning[0].value
+        )

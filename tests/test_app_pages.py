@@ -95,7 +95,7 @@ def test_a_correction_is_saved_at_once_and_survives_a_restart(home):
 def test_selecting_nothing_or_a_gap_is_explained(home):
     at = app()
     at.button(key="btn_set").click().run()
-    assert "Select one or more adjacent" in at.warning[0].value
+    assert "select one or more adjacent" in at.warning[0].value
     at.pills(key="sel_0").set_value([0, 4]).run()
     at.button(key="btn_set").click().run()
     assert "Select adjacent tokens" in at.warning[0].value

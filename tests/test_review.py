@@ -23,14 +23,17 @@ def test_a_flagged_sentence_reviewed_key_by_key(tmp_path):
     out = handle(store, s, {"action": "reject", "start": 5, "end": 6}, user="ana", queue=queue)
     assert out.message == "Rejected (removed) PER 'Rui' (token 5)"
     assert store.current("s1")[5] == "O"
-    # Relabel a range: LOC "Nova York" becomes ORG.
-    out = handle(store, s, {"action": "label", "start": 2, "end": 4, "label": "ORG"}, user="ana")
+    # Relabel a range: "visitou Nova York" becomes ORG, overwriting LOC "Nova York".
+    out = handle(store, s, {"action": "label", "start": 1, "end": 4, "label": "ORG"}, user="ana")
     assert out.kind == "warning" and "overwrote LOC 'Nova York' (tokens 2-3)" in out.message
-    assert store.current("s1")[2:4] == ["B-ORG", "I-ORG"]
+    assert out.message.startswith("Saved: set ORG on tokens 1-3 — version 2: 'visitou Nova York'")
+    assert store.current("s1")[1:4] == ["B-ORG", "I-ORG", "I-ORG"]
     handle(store, s, {"action": "undo"}, user="ana")
-    assert store.current("s1")[2:4] == ["B-LOC", "I-LOC"]
+    assert store.current("s1")[1:4] == ["O", "B-LOC", "I-LOC"]
     handle(store, s, {"action": "redo"}, user="ana")
-    assert store.current("s1")[2:4] == ["B-ORG", "I-ORG"]
+    assert store.current("s1")[1:4] == ["B-ORG", "I-ORG", "I-ORG"]
+    plain = handle(store, s, {"action": "label", "start": 1, "end": 4, "label": "MISC"}, user="a")
+    assert plain.kind == "success"  # relabelling exactly one entity is no surprise
     # Every entity decided: Enter accepts the rest (none), marks reviewed, moves on.
     out = handle(store, s, {"action": "accept_rest"}, user="ana", queue=queue)
     assert out.goto == "s2" and store.review_state("s1") == "reviewed"

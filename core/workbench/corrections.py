@@ -187,17 +187,18 @@ def describe_span(span: Span, tokens: Sequence[str] | None = None) -> str:
 
 
 def affected(tags: list[str], start: int, end: int, label: str) -> list[Affected]:
-    """Entities that setting `label` on [start, end) would cut or overwrite: those of another
-    label that overlap the selection, and those of the same label reaching outside it only when
-    they are cut (shortening a span by selecting part of it is the ordinary way to resize)."""
+    """Entities of another label that setting `label` on [start, end) would cut or overwrite.
+
+    Not reported: an entity of the same label (selecting part of a span, or more than it, is the
+    ordinary way to resize it) and an entity of exactly the selected extent (a plain relabel)."""
     if label == REMOVE:
         return []
     out = []
     for span in tags_to_spans(tags):
         if not span.overlaps(Span(start, end, label or "X")):
             continue
-        if span.label == label:
-            continue  # resizing an entity of the same type is the intended edit
+        if span.label == label or (span.start, span.end) == (start, end):
+            continue  # resizing an entity, or relabelling exactly it, is the intended edit
         kept = []
         if span.start < start:
             kept.append(Span(span.start, start, span.label))

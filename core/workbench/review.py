@@ -264,8 +264,8 @@ def _label(
     )
     if not remove:
         store.decide(s.id, Span(selection.start, selection.end, label), "accepted", user=user)
-    where = describe_span(Span(selection.start, selection.end, label or "O"), s.tokens)
-    message = f"Removed labels of {where.split(' ', 1)[1]}" if remove else f"Set {where}"
+    words = " ".join(s.tokens[selection.start : selection.end])
+    message = f"Saved: {edit.describe()} — version {edit.version}: '{words}'"
     if edit.merged:
         message += " (merged with a newer change made elsewhere)"
     offer = None
