@@ -44,19 +44,6 @@ def ensure_demo_ready() -> None:
     st.session_state["demo_ready"] = True
 
 
-def active_project() -> Project | None:
-    """The project the pages work on (the demo unless the user picked another)."""
-    name = st.session_state.get("project", DEMO_NAME)
-    try:
-        return get_project(name)
-    except Exception:
-        projects = list_projects()
-        if projects:
-            st.session_state["project"] = projects[0].name
-            return projects[0]
-        return None
-
-
 def project_picker() -> Project | None:
     """A sidebar selector over the projects in the data home; returns the active one."""
     projects = list_projects()

@@ -14,6 +14,7 @@ default) and each of `report_types` (e.g. DATE) separately.
 from __future__ import annotations
 
 import json
+import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -21,43 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.formats import read_conll, read_lines
+from core.data.formats import atomic_write, read_conll, read_lines
 from core.data.tags import map_tags
 from core.data.types import Sentence
 from core.errors import ConfigError, InputError
 from core.evaluate import ner_scores
+from core.experiments.settings import MAIN_TYPES, DataSpec, TrainJob, validate
 from core.taggers import Callbacks, Example, Tagger, get_tagger, load_tagger
 from core.taggers.base import labels_for_types, remap_probs, resolve_dir, types_of
-
-MODES = ("direct", "distill", "model-transfer")
-MAIN_TYPES = ("PER", "ORG", "LOC")
-
-CONFIG_KEYS = {
-    "mode": "direct | distill | model-transfer",
-    "tagger": "tagger name (embedded, transformers)",
-    "tagger_params": "options of the tagger (e.g. hidden, word_dropout, model)",
-    "train": "labelled training data: projected target data, or source data (model-transfer)",
-    "source_gold": "direct only: labelled source-language data added to the projected data",
-    "source_weight": "loss weight of source_gold sentences (default 1)",
-    "unlabelled": "distill: unlabelled target text the teachers label",
-    "teachers": "distill: saved tagger folders [{path, weight}]; default: train one on `train`",
-    "teacher_weights": "distill: 'uniform' or a list of numbers, one per teacher",
-    "teacher_params": "distill: tagger_params of the teacher trained on `train` (default same)",
-    "teacher_epochs": "distill: epochs of that teacher (default `epochs`)",
-    "hard_weight": "distill: weight of `train`'s hard labels mixed in (0 = teachers only)",
-    "dev": "labelled dev data for model selection (optional)",
-    "test": "labelled target test data",
-    "types": "entity types of the main score (default PER ORG LOC)",
-    "report_types": "types scored separately (e.g. DATE)",
-    "labels_keep": "entity types kept in the training data (others become O)",
-    "seed": "random seed",
-    "epochs": "training epochs (default: the tagger's)",
-    "lang": "target language code (for tokenising raw text)",
-    "name": "a label for this job",
-    "save_model": "save the trained tagger under WORKDIR/model (default true)",
-    "model": "a saved tagger folder: evaluate it instead of training (e.g. one model-transfer "
-    "model on several target languages)",
-}
 
 Report = Callable[[dict], None]
 StopCheck = Callable[[], bool]
@@ -65,31 +37,25 @@ StopCheck = Callable[[], bool]
 # --------------------------------------------------------------------------- data
 
 
-def _spec(spec: object, key: str) -> dict:
-    if isinstance(spec, str | Path):
-        return {"path": str(spec), "format": "auto"}
-    if isinstance(spec, dict) and "path" in spec:
-        unknown = set(spec) - {"path", "format", "limit", "weight"}
-        if unknown:
-            raise ConfigError(f"{key}: unknown data option(s) {', '.join(sorted(unknown))}")
-        return {"format": "auto", **spec}
-    raise ConfigError(f"{key}: expected a path or {{path, format}}, got {spec!r}")
-
-
-def _specs(value: object, key: str) -> list[dict]:
+def _specs(value: object, key: str) -> list[DataSpec]:
+    """DataSpecs from a path, a {path, format, limit} mapping or a list of them."""
+    if isinstance(value, DataSpec):
+        return [value]
     items = value if isinstance(value, list) else [value]
-    return [_spec(v, key) for v in items]
+    if all(isinstance(v, DataSpec) for v in items):
+        return list(items)
+    return [validate(DataSpec, v, key) for v in items]
 
 
 def load_labelled(value: object, key: str) -> list[Sentence]:
     """Labelled sentences from one or more CoNLL-style files (`format`: auto or a flavour)."""
     out: list[Sentence] = []
     for spec in _specs(value, key):
-        fmt = spec["format"]
+        fmt = spec.format
         if fmt in ("text", "tokens"):
-            raise ConfigError(f"{key}: {spec['path']} must be labelled (CoNLL), not {fmt}")
-        sentences = read_conll(spec["path"], fmt="auto" if fmt in ("auto", "conll") else fmt)
-        out += sentences[: spec.get("limit")]
+            raise ConfigError(f"{key}: {spec.path} must be labelled (CoNLL), not {fmt}")
+        sentences = read_conll(spec.path, fmt="auto" if fmt in ("auto", "conll") else fmt)
+        out += sentences[: spec.limit]
     return out
 
 
@@ -98,7 +64,7 @@ def load_unlabelled(value: object, key: str, lang: str = "xx") -> list[list[str]
     text tokenised for `lang`, CoNLL files = their tokens (labels ignored)."""
     out: list[list[str]] = []
     for spec in _specs(value, key):
-        fmt, path = spec["format"], spec["path"]
+        fmt, path = spec.format, spec.path
         if fmt == "auto":
             fmt = "tokens" if str(path).endswith(".txt") and not _looks_conll(path) else "conll"
         if fmt == "tokens":
@@ -110,7 +76,7 @@ def load_unlabelled(value: object, key: str, lang: str = "xx") -> list[list[str]
             token_lists = [tokenizer(line) for line in read_lines(path, allow_empty_lines=True)]
         else:
             token_lists = [s.tokens for s in load_labelled({"path": path, "format": fmt}, key)]
-        out += [t for t in token_lists if t][: spec.get("limit")]
+        out += [t for t in token_lists if t][: spec.limit]
     return out
 
 
@@ -138,8 +104,11 @@ def evaluate(
     types: Sequence[str] = MAIN_TYPES,
     report_types: Sequence[str] = ("DATE",),
 ) -> dict:
-    """Main entity-level scores over `types`, plus `by_type` for each type incl. report_types."""
+    """Main entity-level scores over `types`, plus `per_type` for each type incl. report_types.
+    A type the tagger cannot predict (not in its labels: e.g. DATE for a model trained on
+    CoNLL) is scored `None` with `predictable: false`, not a misleading 0."""
     started = time.perf_counter()
+    predictable = set(types_of(tagger.labels))
     pred = tagger.predict([s.tokens for s in test])
     gold = [s.tags or ["O"] * len(s) for s in test]
     scores = ner_scores(gold, pred, types)
@@ -150,6 +119,9 @@ def evaluate(
         scores["per_type"][extra] = sub["per_type"].get(
             extra, {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
         )
+    for t, entry in scores["per_type"].items():
+        if t not in predictable:
+            entry.update(f1=None, precision=None, recall=None, predictable=False)
     scores["test_sentences"] = len(test)
     scores["predict_seconds"] = round(time.perf_counter() - started, 2)
     return scores
@@ -269,117 +241,99 @@ def train_model_transfer(source: Sequence[Sentence], **kwargs: object) -> tuple[
 # --------------------------------------------------------------------------- the job entry
 
 
-def check_config(config: dict) -> None:
-    unknown = sorted(set(config) - set(CONFIG_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"unknown training option(s) {', '.join(unknown)}; known: "
-            + ", ".join(sorted(CONFIG_KEYS))
-        )
-    mode = config.get("mode")
-    if mode not in MODES:
-        raise ConfigError(f"unknown training mode {mode!r}; known: {', '.join(MODES)}")
-    if "test" not in config:
-        raise ConfigError("a training job needs `test` data to evaluate on")
-    if "model" in config:
-        return
-    if mode == "distill":
-        if "unlabelled" not in config:
-            raise ConfigError("mode distill needs `unlabelled` target text")
-        if "teachers" not in config and "train" not in config:
-            raise ConfigError("mode distill needs `teachers` or `train` data to train a teacher")
-    elif "train" not in config:
-        raise ConfigError(f"mode {mode} needs `train` data")
-    if mode != "direct" and "source_gold" in config:
-        raise ConfigError("source_gold applies to mode direct only")
+def finite(value: object) -> object:
+    """`value` with NaN and infinities replaced by None: JSON has no NaN (an untrained model's
+    loss is one)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
 
 
-def train_job(config: dict, report: Report, should_stop: StopCheck, workdir: str | Path) -> dict:
-    """Run one training job as configured; returns its metrics. Checkpoints live under
-    WORKDIR/checkpoints, so calling it again with the same WORKDIR resumes; a finished teacher
-    (WORKDIR/teacher) is reused."""
-    check_config(config)
+def as_job(job: TrainJob | dict) -> TrainJob:
+    """A TrainJob from itself or its JSON form (as the run registry stores it)."""
+    return job if isinstance(job, TrainJob) else validate(TrainJob, job, "train job")
+
+
+def train_job(
+    job: TrainJob | dict, report: Report, should_stop: StopCheck, workdir: str | Path
+) -> dict:
+    """Run one training job; returns its metrics (also written to WORKDIR/metrics.json).
+    Checkpoints live under WORKDIR/checkpoints, so calling it again with the same WORKDIR
+    resumes; a finished teacher (WORKDIR/teacher) is reused."""
+    job = as_job(job)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    mode = config["mode"]
-    seed = int(config.get("seed", 0))
-    epochs = config.get("epochs")
-    tagger = config.get("tagger", "embedded")
-    params = dict(config.get("tagger_params") or {})
-    keep = config.get("labels_keep")
-    types = tuple(config.get("types") or MAIN_TYPES)
-    report_types = tuple(config.get("report_types") or ())
-    lang = config.get("lang", "xx")
-    dev = keep_types(load_labelled(config["dev"], "dev"), keep) if "dev" in config else None
-    test = load_labelled(config["test"], "test")
+    keep = job.labels_keep
+    dev = keep_types(load_labelled(job.dev, "dev"), keep) if job.dev else None
+    test = load_labelled(job.test, "test")
     checkpoints = workdir / "checkpoints"
     started = time.perf_counter()
-    report({"stage": "load", "mode": mode})
-    common = dict(dev=dev, epochs=epochs, seed=seed, report=report, should_stop=should_stop)
-
-    if "model" in config:
-        model, info = load_tagger(config["model"]), {"evaluated": str(config["model"])}
-        config = {**config, "save_model": False}
-    elif mode in ("direct", "model-transfer"):
-        train = keep_types(load_labelled(config["train"], "train"), keep)
+    report({"stage": "load", "mode": job.mode})
+    common = dict(dev=dev, epochs=job.epochs, seed=job.seed, report=report,
+                  should_stop=should_stop)  # fmt: skip
+    params = dict(job.tagger_params)
+    save_model = job.save_model
+    if job.model is not None:
+        model, info = load_tagger(job.model), {"evaluated": job.model}
+        save_model = False
+    elif job.mode in ("direct", "model-transfer"):
+        train = keep_types(load_labelled(job.train, "train"), keep)
         source_gold = (
-            keep_types(load_labelled(config["source_gold"], "source_gold"), keep)
-            if "source_gold" in config
+            keep_types(load_labelled(job.source_gold, "source_gold"), keep)
+            if job.source_gold
             else []
         )
-        extra = {"source_gold": source_gold, "source_weight": float(config.get("source_weight", 1))}
-        model, info = (train_direct if mode == "direct" else train_model_transfer)(
+        extra = {"source_gold": source_gold, "source_weight": job.source_weight}
+        model, info = (train_direct if job.mode == "direct" else train_model_transfer)(
             train,
-            tagger=tagger,
+            tagger=job.tagger,
             tagger_params=params,
-            checkpoint_dir=checkpoints / mode,
-            **(extra if mode == "direct" else {}),
+            checkpoint_dir=checkpoints / job.mode,
+            **(extra if job.mode == "direct" else {}),
             **common,
         )
     else:
-        unlabelled = load_unlabelled(config["unlabelled"], "unlabelled", lang)
-        hard = (
-            keep_types(load_labelled(config["train"], "train"), keep) if "train" in config else []
-        )
-        teachers: list[Tagger] = []
+        unlabelled = load_unlabelled(job.unlabelled, "unlabelled", job.lang)
+        hard = keep_types(load_labelled(job.train, "train"), keep) if job.train else []
         weights: list[float] | None = None
-        specs = config.get("teachers")
-        if specs:
-            teachers = [load_tagger(_spec(t, "teachers")["path"]) for t in specs]
-            given = [t.get("weight") for t in specs if isinstance(t, dict)]
-            if any(g is not None for g in given):
-                weights = [float(t.get("weight", 1.0)) for t in specs]  # type: ignore[union-attr]
+        if job.teachers:
+            teachers = [load_tagger(t.path) for t in job.teachers]
+            if any(t.weight is not None for t in job.teachers):
+                weights = [1.0 if t.weight is None else t.weight for t in job.teachers]
         else:
-            teachers = [_teacher(config, hard, params, dev, seed, report, should_stop, workdir)]
-        tw = config.get("teacher_weights", "uniform")
-        if tw != "uniform":
-            if not isinstance(tw, list):
-                raise ConfigError("teacher_weights must be 'uniform' or a list of numbers")
-            weights = [float(x) for x in tw]
+            teachers = [_teacher(job, hard, dev, report, should_stop, workdir)]
+        if job.teacher_weights != "uniform":
+            weights = list(job.teacher_weights)
         model, info = train_distill(
             unlabelled,
             teachers,
             teacher_weights=weights,
             hard=hard,
-            hard_weight=float(config.get("hard_weight", 0.0)),
-            tagger=tagger,
+            hard_weight=job.hard_weight,
+            tagger=job.tagger,
             tagger_params=params,
             checkpoint_dir=checkpoints / "student",
             **common,
         )
     report({"stage": "evaluate"})
-    metrics = evaluate(model, test, types, report_types)
+    metrics = evaluate(model, test, job.types, job.report_types)
     metrics["train"] = info
     metrics["seconds"] = round(time.perf_counter() - started, 1)
-    if config.get("save_model", True):
+    if save_model:
         model.save(workdir / "model")
         metrics["model_path"] = str(workdir / "model")
-    (workdir / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    metrics = finite(metrics)
+    with atomic_write(workdir / "metrics.json") as handle:
+        json.dump(metrics, handle, indent=1, allow_nan=False)
     report({"stage": "done", "f1": metrics["f1"]})
     return metrics
 
 
-def _teacher(config, hard, params, dev, seed, report, should_stop, workdir) -> Tagger:
+def _teacher(job: TrainJob, hard, dev, report, should_stop, workdir: Path) -> Tagger:
     """Distillation's default teacher: a direct tagger on the projected data, saved and reused."""
     folder = workdir / "teacher"
     if resolve_dir(folder) is not None:
@@ -388,11 +342,13 @@ def _teacher(config, hard, params, dev, seed, report, should_stop, workdir) -> T
         raise InputError("no labelled `train` data to train a teacher on")
     model, _ = train_direct(
         hard,
-        tagger=config.get("tagger", "embedded"),
-        tagger_params=dict(config.get("teacher_params") or params),
+        tagger=job.tagger,
+        tagger_params=dict(
+            job.teacher_params if job.teacher_params is not None else job.tagger_params
+        ),  # fmt: skip
         dev=dev,
-        epochs=config.get("teacher_epochs", config.get("epochs")),
-        seed=seed,
+        epochs=job.teacher_epochs or job.epochs,
+        seed=job.seed,
         report=report,
         should_stop=should_stop,
         checkpoint_dir=workdir / "checkpoints" / "teacher",

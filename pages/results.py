@@ -11,13 +11,26 @@ from app.text import plain
 from core.errors import InputError, XnerError
 from core.fileerrors import describe_error
 from core.workbench.paths import readable_path
-from core.workbench.results import entity_types, load_rows, registry_rows, result_files, summarise
+from core.workbench.results import (
+    delta_text,
+    entity_types,
+    load_rows,
+    registry_rows,
+    result_files,
+    setup_differences,
+    setup_families,
+    setup_title,
+    summarise,
+    view_rows,
+)
 
 project_picker()
 st.title("Results")
 st.caption(
-    "Finished runs (one row per evaluated training job) from `bench/results/*rows*.jsonl`, the data folder's results/ "
-    "and the run registry; mean ± standard deviation over seeds."
+    "Finished runs (one row per evaluated training job) from `bench/results/*rows*.jsonl`, "
+    "the data folder's results/ and the run registry. Runs are compared only within one "
+    "setup (same data and content hashes, split, projection, tagger settings, epochs; mode "
+    "and seed may differ); mean ± standard deviation over seeds where there are two or more."
 )
 
 REGISTRY = "(runs in the run registry)"
@@ -52,11 +65,28 @@ if not rows:
     )
     st.stop()
 
+families = setup_families(rows)
+titles = {f.family: setup_title(f) for f in families}
+if st.session_state.get("results_setup") not in titles:
+    st.session_state["results_setup"] = families[0].family
+family = st.selectbox(
+    "Setup", list(titles), format_func=titles.get, key="results_setup",
+    help="Runs of other setups are never averaged together.",
+)  # fmt: skip
+if len(families) > 1:
+    with st.expander(f"What differs between the {len(families)} setups"):
+        differences = setup_differences(families)
+        if differences:
+            st.dataframe(pd.DataFrame(differences), hide_index=True, width="stretch")
+        else:
+            st.write("Their recorded settings agree; they come from different result sources.")
+rows = view_rows(rows, family)
+
 langs = sorted({r["lang"] for r in rows})
 modes = sorted({r["mode"] for r in rows})
-# Other sources, other choices: start again from all of them rather than keep a stale subset.
-if st.session_state.get("results_choices") != (langs, modes):
-    st.session_state["results_choices"] = (langs, modes)
+# Other sources or setups, other choices: start again from all of them, not a stale subset.
+if st.session_state.get("results_choices") != (family, langs, modes):
+    st.session_state["results_choices"] = (family, langs, modes)
     st.session_state["results_langs"], st.session_state["results_modes"] = langs, modes
 c1, c2 = st.columns(2)
 pick_langs = c1.multiselect("Languages", langs, key="results_langs")
@@ -83,27 +113,47 @@ if not rows:
 
 types = entity_types(rows)
 summary, table_entries = summarise(rows, types)
+# Within one setup a language has one data fingerprint; if its data changed between runs, the
+# two fingerprints stay apart as two lines.
+setups_of = {}
+for e in table_entries:
+    setups_of.setdefault(e["lang"], set()).add(e["setup_id"])
+
+
+def line(lang: str, setup_id: str) -> str:
+    return lang if len(setups_of.get(lang, ())) < 2 else f"{lang} [data {setup_id[:6]}]"
+
+
+def cell(s) -> str:
+    return s.text if s.text in ("n/a", "–") else f"{s.text} (n={s.n})"
+
+
 main = [s for s in summary if s.type == "all"]
-table = pd.DataFrame([{"lang": s.lang, "mode": s.mode, "F1": s.text()} for s in main])
+table = pd.DataFrame(
+    [{"lang": line(s.lang, s.setup_id), "mode": s.mode, "F1": cell(s)}
+     for s in main]
+)  # fmt: skip
 st.subheader("F1 per language (main types)")
 st.dataframe(
     table.pivot(index="lang", columns="mode", values="F1").reset_index(),
     hide_index=True,
     width="stretch",
 )
+st.caption("One seed: the mean alone, no ±. n/a: a type the model cannot predict.")
 
 frame = pd.DataFrame(
     [
         {
-            "lang": s.lang,
+            "lang": line(s.lang, s.setup_id),
             "mode": s.mode,
             "type": s.type,
             "F1": s.mean,
-            "low": s.mean - s.std,
-            "high": s.mean + s.std,
+            "low": s.mean - (s.std or 0.0),
+            "high": s.mean + (s.std or 0.0),
             "n": s.n,
         }
         for s in summary
+        if s.mean is not None
     ]
 )
 
@@ -117,7 +167,7 @@ def bars(data: pd.DataFrame, column: str) -> alt.LayerChart:
     return base.mark_bar().encode(
         y=alt.Y("F1:Q", scale=alt.Scale(domain=[0, 1]), title="F1 (mean ± std over seeds)"),
         tooltip=["lang", "mode", "type", "F1", "n"],
-    ) + base.mark_errorbar(color="black").encode(
+    ) + base.transform_filter("datum.n >= 2").mark_errorbar(color="black").encode(
         y=alt.Y("low:Q", title="F1 (mean ± std over seeds)"), y2="high:Q"
     )
 
@@ -130,28 +180,29 @@ if diff:
     st.dataframe(
         pd.DataFrame(
             {
-                "lang": [e["lang"] for e in diff],
+                "lang": [line(e["lang"], e["setup_id"]) for e in diff],
                 "distill − direct": [round(e["delta_vs_direct"], 4) for e in diff],
-                "beyond seed spread": [e["beyond_seed_spread"] for e in diff],
+                "judged against the seed spread": [delta_text(e).split("(")[-1].rstrip(")")
+                                                   for e in diff],
             }
         ),
         hide_index=True,
-    )
+    )  # fmt: skip
 
 if types:
     st.subheader("Per entity type")
-    lang = st.selectbox("Language", pick_langs, key="results_type_lang")
-    per_type = frame[(frame["type"] != "all") & (frame["lang"] == lang)]
+    lang = st.selectbox("Language", sorted({r["lang"] for r in rows}), key="results_type_lang")
+    per_type = frame[(frame["type"] != "all") & (frame["lang"].str.split(" ").str[0] == lang)]
     st.altair_chart(bars(per_type, "type"), width="stretch")
     st.dataframe(
         pd.DataFrame(
             [
-                {"type": s.type, "mode": s.mode, "F1": s.text()}
+                {"type": s.type, "mode": s.mode, "F1": cell(s)}
                 for s in summary
                 if s.type != "all" and s.lang == lang
             ]
         )
-        .pivot(index="type", columns="mode", values="F1")
+        .pivot_table(index="type", columns="mode", values="F1", aggfunc="first")
         .reset_index(),
         hide_index=True,
         width="stretch",

@@ -35,7 +35,7 @@ with st.expander("Launch a training run", expanded=False):
         default_train = str(candidate) if candidate.exists() else ""
     with st.form("launch"):
         c1, c2, c3 = st.columns(3)
-        mode = c1.selectbox("Mode", MODES, key="run_mode")
+        mode = c1.selectbox("Mode", MODES, index=MODES.index("direct"), key="run_mode")
         lang = c2.text_input("Target language", "", key="run_lang")
         seed = c3.number_input("Seed", 0, 10_000, 1, key="run_seed")
         train = st.text_input(

@@ -1,4 +1,5 @@
-"""Results: aggregation of finished runs (core.workbench.results) and the Results page."""
+"""The Results page (core.workbench.results over core.experiments.results): one setup at a
+time, what differs between setups, no ± for one seed, n/a for a type a model cannot predict."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def results_file(tmp_path):
 
 def test_mean_and_sample_std():
     assert mean_std([0.4, 0.42]) == pytest.approx((0.41, 0.0141421356))
-    assert mean_std([0.3]) == (0.3, 0.0)
+    assert mean_std([0.3]) == (0.3, None)  # one value: no spread
 
 
 def test_summaries_per_language_mode_and_type(results_file):
@@ -54,7 +55,8 @@ def test_summaries_per_language_mode_and_type(results_file):
         ("hau", "direct", 0.3, 1),
     ]
     per = next(s for s in summary if s.type == "PER" and s.mode == "distill")
-    assert per.mean == pytest.approx(0.8) and per.text().startswith("0.800 ± 0.141")
+    assert per.mean == pytest.approx(0.8) and per.text == "0.800 ± 0.141"
+    assert next(s for s in summary if s.mode == "model-transfer").text == "0.200"  # one seed
     (d,) = [e for e in table if "delta_vs_direct" in e]
     assert d["lang"] == "yor" and d["delta_vs_direct"] == pytest.approx(0.10)
     assert d["beyond_seed_spread"]
@@ -83,13 +85,17 @@ def test_results_page_table_chart_and_run_picking(tmp_path, results_file, monkey
     table = at.dataframe[1].value
     assert sorted(table["lang"]) == ["hau", "yor"]
     assert table.set_index("lang").loc["yor", "distill"] == "0.510 ± 0.014 (n=2)"
+    assert table.set_index("lang").loc["yor", "model-transfer"] == "0.200 (n=1)"
     assert len(at.get("vega_lite_chart")) == 2  # overall and per-type charts
     delta = at.dataframe[2].value
-    assert list(delta["lang"]) == ["yor"] and bool(delta["beyond seed spread"][0])
-    # Drop one distill run: n falls to 1.
+    assert list(delta["lang"]) == ["yor"]
+    assert delta["judged against the seed spread"][0] == "beyond seed spread"
+    # Drop one distill run: n falls to 1, no ± and no claim about the spread.
     at.multiselect(key="results_left_out").set_value(["yor-distill-2"]).run()
     assert len(at.dataframe[0].value) == 5  # the runs still compared
-    assert at.dataframe[1].value.set_index("lang").loc["yor", "distill"] == "0.500 ± 0.000 (n=1)"
+    assert at.dataframe[1].value.set_index("lang").loc["yor", "distill"] == "0.500 (n=1)"
+    delta = at.dataframe[2].value
+    assert delta["judged against the seed spread"][0] == "fewer than 2 seeds: no spread"
     at.multiselect(key="results_modes").set_value(["direct"]).run()
     assert list(at.dataframe[1].value.columns) == ["lang", "direct"]
 

@@ -48,7 +48,12 @@ def test_launch_form_builds_a_checked_training_config(tmp_path):
         and config["epochs"] == 3
         and config["name"] == "yor-direct-seed2"
     )
-    assert config["train"] == str((tmp_path / "train.conll").resolve())
+    assert config["train"] == [
+        {"path": str((tmp_path / "train.conll").resolve()), "format": "auto"}
+    ]
+    with pytest.raises(ConfigError, match="launch form: epochs: .*greater than or equal to 1"):
+        LaunchForm(mode="direct", train=config["train"][0]["path"], test=config["train"][0]["path"],
+                   epochs=-2).config()  # fmt: skip
     with pytest.raises(ConfigError, match="test file not found"):
         LaunchForm(
             mode="direct", train=str(tmp_path / "train.conll"), test=str(tmp_path / "nope")

@@ -1,4 +1,4 @@
-"""core.experiments.flagship: the MAFAND projection step of the flagship experiment, on a tiny corpus."""
+"""core.experiments.masakhaner: the MAFAND projection step of the flagship, on a tiny corpus."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from core.data.formats import read_conll
-from core.experiments.flagship import prepare_language
+from core.experiments.masakhaner import prepare_language
+from core.experiments.settings import ProjectionSettings
 
 PAIRS = [
     ("John Smith went to Lagos yesterday .", "John Smith lọ sí Lagos lánàá ."),
@@ -30,20 +31,21 @@ def make_data(root: Path) -> Path:
 
 def test_projection_settings_key_the_cache(tmp_path):
     data, work = make_data(tmp_path / "data"), tmp_path / "work"
-    files = prepare_language("yor", data, work, aligner_params={"symmetrization": "union"})
+    union = ProjectionSettings(method="heuristic", aligner_params={"symmetrization": "union"})
+    files = prepare_language("yor", data, work, union)
     stats = json.loads(files["stats"].read_text())
     assert stats["settings"]["method"] == "heuristic" and stats["kept_pairs"] == len(PAIRS)
     projected = read_conll(files["projected"])
     assert len(projected) == len(PAIRS)
     assert any(span.label == "LOC" for s in projected for span in s.spans)  # Lagos/Abuja/Geneva
-    unlabelled = files["unlabelled"].read_text(encoding="utf-8").splitlines()
-    assert unlabelled[0] == "Ade lọ sí Ibadan" and len(unlabelled) == 1 + len(PAIRS)
+    target = files["target"].read_text(encoding="utf-8").splitlines()
+    assert target[0] == "John Smith lọ sí Lagos lánàá ." and len(target) == len(PAIRS)
 
     built = files["stats"].stat().st_mtime_ns
-    prepare_language("yor", data, work, aligner_params={"symmetrization": "union"})
+    prepare_language("yor", data, work, union)
     assert files["stats"].stat().st_mtime_ns == built  # same settings: reused
 
-    prepare_language("yor", data, work, method="candidates-greedy")
+    prepare_language("yor", data, work, ProjectionSettings(method="candidates-greedy"))
     stats = json.loads(files["stats"].read_text())
     assert stats["settings"]["method"] == "candidates-greedy"  # other settings: rebuilt
     assert stats["settings"]["aligner_params"] == {}
@@ -53,7 +55,9 @@ def test_drop_incomplete_keeps_only_fully_projected_pairs(tmp_path):
     data = make_data(tmp_path / "data")
     with (data / "mafand_mt" / "en-yor" / "train.tsv").open("a", encoding="utf-8") as f:
         f.write("Paris .\t.\n")  # nothing on the target side for Paris to land on
-    files = prepare_language("yor", data, tmp_path / "work", drop_incomplete=True)
+    files = prepare_language(
+        "yor", data, tmp_path / "work", ProjectionSettings(drop_incomplete=True)
+    )
     stats = json.loads(files["stats"].read_text())
     projected = read_conll(files["projected"])
     assert stats["source_entities"] > stats["projected_entities"]

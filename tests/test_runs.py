@@ -192,10 +192,12 @@ def test_a_failing_job_records_its_error_and_traceback(manager):
 def test_bad_launches_fail_at_once_and_leave_no_run(manager):
     with pytest.raises(ConfigError, match="unknown job kind 'nope'"):
         manager.launch("nope", {})
-    with pytest.raises(ConfigError, match="unknown demo job option"):
+    with pytest.raises(ConfigError, match="demo job: stepz: unknown key 'stepz'; accepted: steps"):
         manager.launch("demo", {"stepz": 3})
-    with pytest.raises(ConfigError, match="unknown training option"):
+    with pytest.raises(ConfigError, match="train job: bogus: unknown key 'bogus'"):
         manager.launch("train", {"mode": "direct", "bogus": 1})
+    with pytest.raises(ConfigError, match=r"train job: epochs: .* \(got 0\)"):
+        manager.launch("train", {"mode": "direct", "train": "a", "test": "b", "epochs": 0})
     with pytest.raises(ConfigError, match="unknown executor 'moon'"):
         manager.launch("demo", FAST, executor="moon")
     assert manager.list() == []

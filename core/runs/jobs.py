@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.data.formats import atomic_write
-from core.errors import ConfigError
 from core.registry import Registry
 
 Report = Callable[[dict], None]
@@ -55,9 +54,9 @@ def get_job(name: str) -> Job:
 
 
 def _check_train(config: dict) -> None:
-    from core.training import check_config
+    from core.experiments.settings import TrainJob, validate
 
-    check_config(config)
+    validate(TrainJob, config, "train job")
 
 
 @job("train", "core.training.train_job: direct, distill or model-transfer", _check_train)
@@ -69,26 +68,26 @@ def train(config: dict, report: Report, should_stop: StopCheck, workdir: Path) -
 
 # --------------------------------------------------------------------------- demo, sleep
 
-DEMO_KEYS = {"steps", "step_seconds", "fail_at", "lang", "mode", "seed", "types", "name", "base_f1"}
 DEMO_MODE_F1 = {"model-transfer": 0.30, "direct": 0.45, "distill": 0.50}
 
 
+def _demo_job(config: dict):
+    from core.experiments.settings import DemoJob, validate
+
+    return validate(DemoJob, config, "demo job")
+
+
 def _check_demo(config: dict) -> None:
-    unknown = sorted(set(config) - DEMO_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"unknown demo job option(s) {', '.join(unknown)}; known: "
-            + ", ".join(sorted(DEMO_KEYS))
-        )
+    _demo_job(config)
 
 
 def demo_metrics(config: dict) -> dict:
     """Deterministic made-up scores: a base per mode plus seed noise (same config, same F1)."""
-    key = f"{config.get('lang', 'xx')}/{config.get('mode', 'direct')}/{config.get('seed', 0)}"
-    rng = random.Random(zlib.crc32(key.encode()))
-    base = float(config.get("base_f1", DEMO_MODE_F1.get(config.get("mode", "direct"), 0.4)))
+    demo = _demo_job(config)
+    rng = random.Random(zlib.crc32(f"{demo.lang}/{demo.mode}/{demo.seed}".encode()))
+    base = demo.base_f1 if demo.base_f1 is not None else DEMO_MODE_F1[demo.mode]
     per_type = {}
-    for entity_type in config.get("types", ["PER", "ORG", "LOC"]):
+    for entity_type in demo.types:
         f1 = min(1.0, max(0.0, base + rng.uniform(-0.1, 0.1)))
         per_type[entity_type] = {"f1": f1, "precision": f1, "recall": f1, "support": 100}
     f1 = sum(v["f1"] for v in per_type.values()) / max(len(per_type), 1)
@@ -97,9 +96,8 @@ def demo_metrics(config: dict) -> dict:
 
 @job("demo", "a few short checkpointed steps with made-up scores", _check_demo)
 def demo(config: dict, report: Report, should_stop: StopCheck, workdir: Path) -> dict:
-    _check_demo(config)
-    steps = int(config.get("steps", 5))
-    pause = float(config.get("step_seconds", 0.1))
+    demo = _demo_job(config)
+    steps, pause = demo.steps, demo.step_seconds
     checkpoint = Path(workdir) / "checkpoints" / "demo.json"
     step = json.loads(checkpoint.read_text())["step"] if checkpoint.exists() else 0
     if step:
@@ -108,7 +106,7 @@ def demo(config: dict, report: Report, should_stop: StopCheck, workdir: Path) ->
         if should_stop():
             log.info("demo: stopped after step %d", step)
             raise JobCancelled(f"cancelled after step {step} of {steps}")
-        if config.get("fail_at") == step + 1:
+        if demo.fail_at == step + 1:
             raise RuntimeError(f"demo failure at step {step + 1} (fail_at)")
         time.sleep(pause)
         step += 1

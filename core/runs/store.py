@@ -1,7 +1,7 @@
 """The run registry: one SQLite database (WAL mode) under the runs folder, one row per run.
 
 Layout of the runs folder (`runs_home()`: a parameter, else $XNER_RUNS, else $XNER_HOME/runs,
-else ./runs):
+else ./xner_data/runs; see core.homes):
 
     runs.sqlite            the registry (WAL: readers never block the writing worker)
     <run id>/run.log       the worker's stdout and stderr
@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core import homes
 from core.errors import ConfigError
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, RESUMABLE = (
@@ -75,14 +76,8 @@ _JSON_FIELDS = ("executor_params", "config", "progress", "metrics", "artifacts")
 
 
 def runs_home(path: str | Path | None = None) -> Path:
-    """The runs folder: `path`, else $XNER_RUNS, else $XNER_HOME/runs, else ./runs."""
-    if path:
-        return Path(path).resolve()
-    if os.environ.get("XNER_RUNS"):
-        return Path(os.environ["XNER_RUNS"]).resolve()
-    if os.environ.get("XNER_HOME"):
-        return (Path(os.environ["XNER_HOME"]) / "runs").resolve()
-    return Path("runs").resolve()
+    """The runs folder: `path`, else $XNER_RUNS, else DATA_HOME/runs (core.homes)."""
+    return homes.runs_home(path)
 
 
 @dataclass

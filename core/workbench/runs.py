@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import ConfigError
-from core.runs import Run, RunManager, get_job
+from core.experiments.settings import MODES, TrainJob, validate
+from core.runs import Run, RunManager
 
-MODES = ("direct", "distill", "model-transfer")
+__all__ = ["MODES", "LaunchForm", "launch", "progress_text", "run_rows"]
 
 
 @dataclass
@@ -31,11 +32,9 @@ class LaunchForm:
     tagger: str = "embedded"
     name: str = ""
 
-    def config(self) -> dict:
-        """A core.training job config; missing files are reported here, not in the background."""
-        if self.mode not in MODES:
-            raise ConfigError(f"unknown mode {self.mode!r}; choose one of {', '.join(MODES)}")
-        config: dict = {"mode": self.mode, "tagger": self.tagger, "seed": int(self.seed)}
+    def job(self) -> TrainJob:
+        """The training job; missing files are reported here, not in the background."""
+        config: dict = {"mode": self.mode, "tagger": self.tagger, "seed": self.seed}
         for key in ("train", "test", "unlabelled", "dev"):
             value = getattr(self, key).strip()
             if value:
@@ -49,15 +48,18 @@ class LaunchForm:
                 if not Path(t).expanduser().is_dir():
                     raise ConfigError(f"teacher folder not found: {t}")
             config["teachers"] = [{"path": str(Path(t).expanduser().resolve())} for t in teachers]
-        if self.epochs:
-            config["epochs"] = int(self.epochs)
+        if self.epochs is not None:
+            config["epochs"] = self.epochs
         if self.lang.strip():
             config["lang"] = self.lang.strip()
         config["name"] = self.name.strip() or "-".join(
             p for p in (config.get("lang", ""), self.mode, f"seed{self.seed}") if p
         )
-        get_job("train").check(config)  # core.training's own validation
-        return config
+        return validate(TrainJob, config, "launch form")
+
+    def config(self) -> dict:
+        """The job as the run registry stores it."""
+        return self.job().to_dict()
 
 
 def launch(manager: RunManager, form: LaunchForm, executor: str = "local") -> Run:

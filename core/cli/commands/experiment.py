@@ -1,4 +1,5 @@
-"""`xner experiment CONFIG.yaml`: expand an experiment into runs, run them, tabulate and plot."""
+"""`xner experiment CONFIG.yaml` (expand an experiment into runs, run them, tabulate and plot)
+and `xner results ROWS.jsonl...` (tables from stored result rows)."""
 
 from __future__ import annotations
 
@@ -6,26 +7,35 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.cli.options import print_json
+from core.cli.options import parse_params, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "experiment",
         help="run an experiment (languages x modes x seeds) and tabulate F1 mean ± std",
-        description="Reads an experiment file (schema: core/experiments/engine.py), runs its runs "
-        "(in this process one after another, or through the run manager with --executor "
-        "local|slurm|submitit-local) and writes rows.jsonl, results.csv, results.md and "
-        "results.png to its output folder. Runs whose workdir already holds the metrics of the "
-        "same job are reused (--rerun to redo them), so a crashed experiment continues.",
+        description="Reads an experiment file (settings: core/experiments/settings.py; a full "
+        "example: configs/flagship.yaml), runs its runs (in this process one after another; "
+        "--executor pool: worker processes; local|slurm|submitit-local: background runs of the "
+        "run manager) and writes rows.jsonl, results.csv, results.md and results.png to its "
+        "output folder. Runs whose workdir already holds the metrics of the same job are reused "
+        "(--rerun to redo them), so a crashed experiment continues.",
     )
     p.add_argument("config", help="experiment file (YAML)")
     p.add_argument("--json", action="store_true", help="print the plan/results as JSON")
-    p.add_argument("--executor", help="inprocess (default), local, slurm, submitit-local")
-    p.add_argument("--parallel", type=int, help="run-manager runs at a time")
+    p.add_argument("--executor", help="inprocess (default), pool, local, slurm, submitit-local")
+    p.add_argument("--parallel", type=int, help="runs at a time (pool and run-manager executors)")
+    p.add_argument(
+        "--executor-param", action="append", metavar="KEY=VALUE", help="run-manager executor option"
+    )
     p.add_argument("--dry-run", action="store_true", help="validate and print the plan only")
     p.add_argument("--rerun", action="store_true", help="redo runs that already finished")
     p.add_argument("--output", help="results folder (default: the file's `output`)")
+    p.add_argument(
+        "--data",
+        help="the data folder (default: the file's `data`); the setup records the data's "
+        "content hashes, not its place, so results stay comparable",
+    )
     p.add_argument("--runs-home", help="runs folder for the run manager (see `xner runs`)")
     p.add_argument(
         "--no-publish",
@@ -35,27 +45,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_experiment_command)
 
+    r = subparsers.add_parser(
+        "results",
+        help="tabulate stored result rows (mean ± std over seeds, per setup)",
+        description="Reads result rows (JSONL: rows.jsonl of an experiment, "
+        "bench/results/*rows*.jsonl) and prints one table: rows are pooled only within one "
+        "setup (core/experiments/results.py), each setup named in the table.",
+    )
+    r.add_argument("rows", nargs="+", help="JSONL files of result rows")
+    r.add_argument("--registry", action="store_true", help="add the run registry's finished runs")
+    r.add_argument("--runs-home", help="runs folder (with --registry)")
+    r.add_argument("--main", default="F1", help="the main score's column title")
+    r.add_argument("--json", action="store_true", help="print the table as JSON")
+    r.set_defaults(run=run_results_command)
+
+
+def _executor(exp, args: argparse.Namespace):
+    from core.experiments.settings import ExecutorSettings, validate
+
+    current = exp.settings.executor
+    if not (args.executor or args.parallel is not None or args.executor_param):
+        return current
+    return validate(
+        ExecutorSettings,
+        {
+            "name": args.executor or current.name,
+            "parallel": current.parallel if args.parallel is None else args.parallel,
+            "params": {**current.params, **parse_params(args.executor_param)},
+        },
+        "command line: --executor/--parallel/--executor-param",
+    )
+
 
 def run_experiment_command(args: argparse.Namespace) -> int:
-    from core.experiments import engine as ex
+    from core.experiments.plan import load_experiment, plan, prepare
+    from core.experiments.results import markdown_table, write_results
+    from core.experiments.run import run_plan
 
-    exp = ex.load_experiment(args.config)
-    if args.executor:
-        ex._check_executor(args.executor, lambda m: ex.ConfigError(f"--executor: {m}"))
-        exp.executor = args.executor
-    if args.parallel:
-        exp.parallel = args.parallel
+    exp = load_experiment(args.config, data=args.data)
+    executor = exp.settings.executor = _executor(exp, args)
     if args.output:
-        exp.output = Path(args.output)
-    phases = ex.plan(exp)
+        exp.settings.output = args.output
+    phases = plan(exp)
     runs = [r for phase in phases for r in phase]
     if args.dry_run:
         if args.json:
-            print_json({"name": exp.name, "executor": exp.executor, "output": str(exp.output),
-                        "runs": [r.to_dict() for r in runs]})  # fmt: skip
+            print_json({"name": exp.name, "executor": executor.to_dict(),
+                        "output": str(exp.output), "runs": [r.to_dict() for r in runs]})  # fmt: skip
         else:
             print(f"experiment {exp.name}: {len(runs)} runs in {len(phases)} phase(s), "
-                  f"executor {exp.executor}, output {exp.output}")  # fmt: skip
+                  f"executor {executor.name} x{executor.parallel}, output {exp.output}")  # fmt: skip
             for r in runs:
                 print(f"  phase {r.phase + 1}  {r.name:<32} {r.kind:<6} {r.workdir}")
         return 0
@@ -72,32 +111,43 @@ def run_experiment_command(args: argparse.Namespace) -> int:
         elif kind == "progress" and isinstance(event.get("fraction"), int | float):
             bar.set_postfix_str(f"{run.name} {100 * event['fraction']:.0f}%")
 
-    ex.prepare(exp, progress=not args.quiet)
+    prepare(exp, progress=not args.quiet)
     manager = None
-    if exp.executor != "inprocess":
+    if executor.managed:
         from core.runs import RunManager
 
         manager = RunManager(args.runs_home)
     try:
-        outcomes = ex.run_plan(
-            phases, exp.executor, parallel=exp.parallel, rerun=args.rerun, manager=manager,
-            on_event=on_event,
-        )  # fmt: skip
+        outcomes = run_plan(phases, executor, rerun=args.rerun, manager=manager, on_event=on_event)
     finally:
         bar.close()
     publish = None
     if not args.no_publish:
-        from core.workbench.workspace import data_home
+        from core.homes import data_home
 
         publish = data_home() / "results"
-    result = ex.write_results(exp, outcomes, publish)
+    result = write_results(exp, outcomes, publish)
     if args.json:
         print_json({"name": exp.name, "table": result.table, "failed": result.failed,
                     "files": result.files, "runs": len(outcomes)})  # fmt: skip
     else:
-        print(ex.markdown_table(result.table) if result.table else "no results")
+        print(markdown_table(result.table) if result.table else "no results")
         for key, path in result.files.items():
             print(f"{key}: {path}", file=sys.stderr)
     for f in result.failed:
         print(f"xner: run {f['name']} failed: {f['error']}", file=sys.stderr)
     return 1 if result.failed else 0
+
+
+def run_results_command(args: argparse.Namespace) -> int:
+    from core.experiments.results import aggregate, load_rows, markdown_table, registry_rows
+
+    rows = load_rows([Path(p) for p in args.rows])
+    if args.registry:
+        rows += registry_rows(args.runs_home)
+    table = aggregate(rows)
+    if args.json:
+        print_json(table)
+    else:
+        print(markdown_table(table, args.main) if table else "no results")
+    return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.cli.options import parse_params
 from core.errors import ConfigError
+from core.experiments.settings import MODES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,8 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Options override the file. Checkpoints go to WORKDIR/checkpoints: the same command "
         "with the same --workdir resumes an interrupted run. (Background runs: `xner runs`.)",
     )
-    t.add_argument("--config", help="job file (YAML or JSON) with the keys of core.training")
-    t.add_argument("--mode", choices=("direct", "distill", "model-transfer"))
+    t.add_argument(
+        "--config",
+        help="job file (YAML or JSON) with the keys of core.experiments.settings.TrainJob",
+    )
+    t.add_argument("--mode", choices=MODES)
     t.add_argument("--tagger", help="embedded (default) or transformers")
     t.add_argument("--train", help="labelled training data (CoNLL)")
     t.add_argument("--unlabelled", help="distill: unlabelled target text (tokens per line)")
@@ -51,48 +55,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.set_defaults(run=run_tag)
 
 
-def load_job_file(path: str) -> dict:
-    from core.data.formats import read_text
+def build_job(args: argparse.Namespace):
+    """The TrainJob of the command line: the job file's keys, then the options over them."""
+    from core.experiments.settings import TrainJob, read_yaml, validate
 
-    text = read_text(path)
-    if path.endswith((".yaml", ".yml")):
-        import yaml
-
-        data = yaml.safe_load(text)
-    else:
-        data = json.loads(text)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a job file holds one mapping of job keys")
-    return data
-
-
-def build_job(args: argparse.Namespace) -> dict:
-    job = load_job_file(args.config) if args.config else {}
+    job, root, source = {}, None, "command line"
+    if args.config:
+        job, root = read_yaml(args.config)
+        source = args.config
+        if not isinstance(job, dict):
+            raise ConfigError(f"{args.config}: a job file holds one mapping of job keys")
+    given = {}
     for key in ("mode", "tagger", "train", "unlabelled", "test", "dev", "types", "seed", "epochs"):
         value = getattr(args, key)
         if value is not None:
-            job[key] = value
+            given[key] = value
     if args.teacher:
-        job["teachers"] = [{"path": p} for p in args.teacher]
+        given["teachers"] = [{"path": p} for p in args.teacher]
     if args.param:
-        job["tagger_params"] = {**job.get("tagger_params", {}), **parse_params(args.param)}
-    job.update(parse_params(args.set))
-    return job
+        given["tagger_params"] = {**job.get("tagger_params", {}), **parse_params(args.param)}
+    given.update(parse_params(args.set))
+    if given:  # a bad value then comes from the options: no file line to point at
+        root, source = None, f"{source} (with options)" if args.config else source
+    return validate(TrainJob, {**job, **given}, source, root)
 
 
 def run_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from core.training import check_config, train_job
+    from core.training import train_job
 
     job = build_job(args)
-    check_config(job)
-    bar = tqdm(total=1000, disable=args.quiet, desc=job.get("mode", "train"), unit="‰")
+    bar = tqdm(total=1000, disable=args.quiet, desc=job.mode, unit="‰")
 
     def report(event: dict) -> None:
         if "fraction" in event:
             bar.set_description(f"{event['stage']} epoch {event['epoch']}/{event['epochs']}")
-            bar.set_postfix(loss=f"{event['loss']:.4f}")
+            if isinstance(event.get("loss"), int | float):
+                bar.set_postfix(loss=f"{event['loss']:.4f}")
             bar.n = int(1000 * event["fraction"])
             bar.refresh()
 
@@ -101,11 +101,15 @@ def run_train(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     if args.json:
-        print(json.dumps(metrics, indent=1))
+        print(json.dumps(metrics, indent=1, allow_nan=False))
     else:
+        scores = " ".join(
+            f"{k} {'n/a' if v['f1'] is None else format(v['f1'], '.4f')}"
+            for k, v in sorted(metrics["per_type"].items())
+        )
         print(
             f"F1 {metrics['f1']:.4f} (P {metrics['precision']:.4f}, R {metrics['recall']:.4f}) "
-            + " ".join(f"{k} {v['f1']:.4f}" for k, v in sorted(metrics["per_type"].items()))
+            + scores
         )
         print(f"model: {metrics.get('model_path', '-')}", file=sys.stderr)
     return 0
