@@ -194,3 +194,19 @@ def test_a_rebuilt_input_or_a_crash_is_not_mistaken_for_a_finished_run(tmp_path)
     assert finished_metrics(run) is None
     record_job(run)  # the rerun starts ... and crashes before writing metrics
     assert finished_metrics(run) is None
+
+
+def test_part_of_the_plan_from_the_command_line(tmp_path, capsys):
+    path = write_config(tmp_path, seeds=[1, 2, 3])
+    argv = ["experiment", str(path), "--dry-run", "--json", "--languages", "hau", "--seeds", "2",
+            "--modes", "distill"]  # fmt: skip
+    assert xner(argv) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [r["name"] for r in runs] == ["hau-distill-seed2"]
+    # the setup does not depend on which part of the plan runs
+    assert xner(["experiment", str(path), "--dry-run", "--json"]) == 0
+    whole = json.loads(capsys.readouterr().out)["runs"]
+    same = next(r for r in whole if r["name"] == "hau-distill-seed2")
+    assert same["config"]["setup"] == runs[0]["config"]["setup"]
+    assert xner(["experiment", str(path), "--dry-run", "--languages", "zul"]) == 1
+    assert "--languages: zul not in" in capsys.readouterr().err

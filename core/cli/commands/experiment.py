@@ -28,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--executor-param", action="append", metavar="KEY=VALUE", help="run-manager executor option"
     )
+    p.add_argument("--languages", nargs="+", help="run these of the file's languages only")
+    p.add_argument("--seeds", nargs="+", type=int, help="run these seeds instead of the file's")
+    p.add_argument("--modes", nargs="+", help="run these modes instead of the file's")
     p.add_argument("--dry-run", action="store_true", help="validate and print the plan only")
     p.add_argument("--rerun", action="store_true", help="redo runs that already finished")
     p.add_argument("--output", help="results folder (default: the file's `output`)")
@@ -77,12 +80,38 @@ def _executor(exp, args: argparse.Namespace):
     )
 
 
+def _restrict(exp, args: argparse.Namespace) -> None:
+    """--languages/--seeds/--modes: a part of the plan. Languages, seeds and modes are not part
+    of a result's setup, so the rows stay comparable with the whole experiment's."""
+    from core.errors import ConfigError
+    from core.experiments.settings import ExperimentSettings, validate
+
+    if not (args.languages or args.seeds or args.modes):
+        return
+    data = exp.settings.model_dump()
+    if args.languages:
+        unknown = [lang for lang in args.languages if lang not in exp.languages]
+        if unknown:
+            raise ConfigError(f"--languages: {', '.join(unknown)} not in {exp.path}'s languages "
+                              f"({', '.join(exp.languages)})")  # fmt: skip
+        data["languages"] = list(args.languages)
+        overrides = data["projection"]["languages"]
+        data["projection"]["languages"] = {k: v for k, v in overrides.items()
+                                           if k in args.languages}  # fmt: skip
+    if args.seeds:
+        data["seeds"] = list(args.seeds)
+    if args.modes:
+        data["modes"] = list(args.modes)
+    exp.settings = validate(ExperimentSettings, data, "command line: --languages/--seeds/--modes")
+
+
 def run_experiment_command(args: argparse.Namespace) -> int:
     from core.experiments.plan import load_experiment, plan, prepare
     from core.experiments.results import markdown_table, write_results
     from core.experiments.run import run_plan
 
     exp = load_experiment(args.config, data=args.data)
+    _restrict(exp, args)
     executor = exp.settings.executor = _executor(exp, args)
     if args.output:
         exp.settings.output = args.output
