@@ -35,12 +35,17 @@ from core.data.formats import (
 )
 from core.data.types import Projection, Sentence
 from core.errors import InputError
+from core.projection.base import PROJECTORS
 from core.workbench.corrections import CorrectionStore, content_key, corrected_sentences
 from core.workbench.data import safe_filename, safe_project_name
 from core.workbench.interchange import ApplyReport, Item, apply_import
 
 DEFAULT_HOME = homes.DEFAULT_DATA_HOME
-DEFAULT_METHODS = ("heuristic", "candidates-greedy", "candidates-ilp")
+# Every projection method that works from the word alignment alone (not one that translates);
+# the reference method first: a project opens on its view.
+DEFAULT_METHODS = tuple(
+    sorted(PROJECTORS.names(needs_translator=False), key=lambda name: name != "heuristic")
+)
 
 Progress = Callable[[str, float], None]  # (message, fraction done)
 
