@@ -56,20 +56,29 @@ def recovery_hint(path: str | Path) -> str:
     )
 
 
-def describe_sqlite_error(exc: sqlite3.Error, path: str | Path) -> str:
-    """The database file's path, what is wrong and how to recover, in one line."""
+def sqlite_problem(exc: sqlite3.Error, path: str | Path) -> str:
+    """What is wrong with the database at `path` and how to recover (without the path)."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        return f"{path}: the database is locked by another process; wait for it and retry"
+        return "the database is locked by another process; wait for it and retry"
     if "readonly" in text or "read-only" in text:
-        return f"{path}: the database is read-only; make it and its folder writable"
+        return "the database is read-only; make it and its folder writable"
     if "disk is full" in text or "database or disk is full" in text:
-        return f"{path}: the disk is full; free some space and retry"
+        return "the disk is full; free some space and retry"
     if "unable to open" in text:
-        return f"{path}: cannot open the database; check that its folder exists and is writable"
+        return "cannot open the database; check that its folder exists and is writable"
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return f"{path}: not a valid database (damaged or truncated); {recovery_hint(path)}"
-    return f"{path}: database error ({exc}); {recovery_hint(path)}"
+        return f"not a valid database (damaged or truncated); {recovery_hint(path)}"
+    return f"database error ({exc}); {recovery_hint(path)}"
+
+
+def describe_sqlite_error(exc: sqlite3.Error, path: str | Path) -> str:
+    """The database file's path, what is wrong and how to recover, in one line."""
+    return f"{path}: {sqlite_problem(exc, path)}"
+
+
+def store_error(exc: sqlite3.Error, path: str | Path) -> StoreError:
+    return StoreError(sqlite_problem(exc, path), path)
 
 
 def check_database_file(path: str | Path, kind: str) -> None:
@@ -96,7 +105,7 @@ def check_database_file(path: str | Path, kind: str) -> None:
         finally:
             db.close()
     except sqlite3.Error as exc:
-        raise StoreError(describe_sqlite_error(exc, path).split(": ", 1)[1], path) from None
+        raise store_error(exc, path) from None
     if not result or result[0] != "ok":
         raise StoreError(
             f"the {kind} database is damaged ({result[0] if result else 'no answer'}); "

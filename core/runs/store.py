@@ -28,6 +28,7 @@ from pathlib import Path
 
 from core import homes
 from core.errors import ConfigError
+from core.fileerrors import StoreError, check_database_file, store_error
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, RESUMABLE = (
     "queued",
@@ -155,8 +156,14 @@ class RunStore:
 
     def __init__(self, home: str | Path | None = None):
         self.home = runs_home(home)
+        if self.home.exists() and not self.home.is_dir():
+            raise StoreError(
+                "is a file; the runs folder must be a folder (--home, XNER_RUNS)", self.home
+            )
         self.home.mkdir(parents=True, exist_ok=True)
         self.path = self.home / "runs.sqlite"
+        # An empty or damaged file is reported with how to recover, never silently replaced.
+        check_database_file(self.path, "run registry")
         with self._connect() as db:
             # WAL lets the app read while a worker writes; it is a property of the file, so
             # setting it once is enough, but it is idempotent and cheap.
@@ -165,7 +172,10 @@ class RunStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.path) from None
         try:
             db.row_factory = sqlite3.Row
             db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
@@ -173,6 +183,10 @@ class RunStore:
             # can lose the last commits); FULL would fsync on every progress update.
             db.execute("PRAGMA synchronous=NORMAL")
             yield db
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise
+            raise store_error(exc, self.path) from None  # names the file and how to recover
         finally:
             db.close()
 

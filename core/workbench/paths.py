@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from core.errors import InputError
+from core.homes import data_home
 
 DATA_ENV = "XNER_DATA"
 ALLOWED_ENV = "XNER_ALLOWED_PATHS"
@@ -25,16 +26,9 @@ class PathNotAllowed(InputError):
     """A typed path outside the folders the app may read or write."""
 
 
-def _data_home() -> Path:
-    # Imported here: workspace imports the page logic that imports this module.
-    from core.workbench.workspace import data_home
-
-    return data_home()
-
-
 def allowed_roots() -> list[Path]:
     """The data home, then XNER_DATA, then each XNER_ALLOWED_PATHS entry, resolved."""
-    roots = [_data_home()]
+    roots = [data_home()]
     extra = [os.environ.get(DATA_ENV, "")]
     extra += os.environ.get(ALLOWED_ENV, "").split(os.pathsep)
     for entry in extra:
@@ -87,7 +81,7 @@ def readable_path(typed: str | Path, *, must_exist: bool = True) -> Path:
 def writable_path(typed: str | Path) -> Path:
     """The resolved path of a file to write, if it lies in the data home. Folders in between are
     created only inside the data home; an existing folder is not a file name."""
-    home = _data_home()
+    home = data_home()
     path = _resolve(typed, home)
     if not _within(path, [home]) or path == home:
         raise PathNotAllowed(
