@@ -42,6 +42,7 @@ from core.data.formats import PathLike, write_conll
 from core.data.tags import spans_to_tags, tags_to_spans
 from core.data.types import Projection, Sentence, Span
 from core.errors import XnerError
+from core.fileerrors import check_database_file, store_error
 
 REMOVE = "O"  # the label that means "no entity here"
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -273,6 +274,8 @@ class CorrectionStore:
     ):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # An empty or damaged file is reported with how to recover, never silently replaced.
+        check_database_file(self.path, "corrections")
         self.timeout = timeout
         self.contents = dict(contents or {})
         with self._connect() as db:
@@ -284,11 +287,18 @@ class CorrectionStore:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # One short-lived connection per operation: safe across Streamlit's threads and processes.
-        with closing(sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)) as db:
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")  # a committed correction survives a power cut
-            yield db
+        try:
+            with closing(
+                sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            ) as db:
+                db.row_factory = sqlite3.Row
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")  # a committed correction survives a power cut
+                yield db
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise
+            raise store_error(exc, self.path) from None  # names the file and how to recover
 
     # ------------------------------------------------------------------ reading
 
