@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,9 @@ import streamlit as st  # noqa: E402
 
 from app.access import access_token, refusal, token_matches  # noqa: E402
 from app.state import ensure_demo_ready  # noqa: E402
+from app.text import plain  # noqa: E402
+from core.errors import XnerError  # noqa: E402
+from core.fileerrors import describe_error  # noqa: E402
 
 st.set_page_config(page_title="xner", page_icon=":material/translate:", layout="wide")
 log = logging.getLogger("xner.app")
@@ -62,6 +66,10 @@ navigation = st.navigation(PAGES)
 ensure_demo_ready()
 try:
     navigation.run()
+except (XnerError, OSError, sqlite3.Error) as exc:
+    # A bad file, a full disk, a damaged store: a one-line message that says what to do.
+    log.warning("page error: %s", describe_error(exc))
+    st.error(plain(describe_error(exc)))
 except Exception:  # st.stop/st.rerun are BaseExceptions and pass through
     # The page shows a reference, not a traceback with server paths (client.showErrorDetails is
     # off); the server log has the details under the same reference.

@@ -38,6 +38,16 @@ class StoreError(XnerError):
         super().__init__(f"{path}: {message}")
 
 
+class FileProblem(XnerError, OSError):
+    """An OSError on a named file, explained (`describe_os_error`); still an OSError (same errno)
+    for callers that handle those."""
+
+    def __init__(self, exc: OSError, path: str | Path | None = None):
+        OSError.__init__(self, describe_os_error(exc, path))
+        self.errno = exc.errno
+        self.path = str(path or exc.filename or "")
+
+
 def describe_os_error(exc: OSError, path: str | Path | None = None) -> str:
     """`PATH: what happened; what to do` for an OSError raised on a file."""
     where = path or exc.filename

@@ -9,6 +9,7 @@ All writers are atomic: a crash never leaves a half-written output behind.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -25,6 +26,7 @@ from typing import IO
 from core.data.tags import is_valid_tag, repair_iob2
 from core.data.types import Alignment, ProjectedSpan, Projection, Sentence, SentencePair, Span
 from core.errors import InputError
+from core.fileerrors import FileProblem
 
 PathLike = str | Path
 _ASCII_SPACE = re.compile(r"[ \t\r\n\f\v]+")
@@ -35,10 +37,18 @@ _ASCII_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 @contextmanager
 def atomic_write(path: PathLike, mode: str = "w") -> Iterator[IO]:
-    """Write to a temporary file beside `path`, fsync, then rename over it in one step."""
+    """Write to a temporary file beside `path`, fsync, then rename over it in one step.
+
+    A failure of the file system (full, read-only, `path` a folder...) is a FileProblem naming
+    `path` and what to do; the old file, if any, is left as it was."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise FileProblem(IsADirectoryError(errno.EISDIR, "Is a directory"), path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise FileProblem(exc, path if exc.errno != errno.EEXIST else exc.filename) from None
     try:
         kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
         with os.fdopen(fd, mode, **kwargs) as handle:
@@ -46,6 +56,11 @@ def atomic_write(path: PathLike, mode: str = "w") -> Iterator[IO]:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.filename is None or exc.filename == tmp:  # our write, not the caller's own I/O
+            raise FileProblem(exc, path) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -58,6 +73,8 @@ def read_text(path: PathLike) -> str:
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a file; give a file inside it", path) from None
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path) from None
     try:
