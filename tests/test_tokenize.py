@@ -43,3 +43,42 @@ def test_yoruba_same_word_from_two_normalisations():
     nfd = unicodedata.normalize("NFD", "Ẹ̀ka")
     nfc = unicodedata.normalize("NFC", "Ẹ̀ka")
     assert tok(nfd) == tok(nfc) == [nfc]
+
+
+def test_tokens_unchanged_without_lexical_attributes_on_real_text(shared_data):
+    """The tokenizer skips spaCy's lexical attributes; the tokens must be spaCy's own."""
+    import spacy
+
+    from core.data.formats import nfc, read_lines, read_mafand_tsv
+
+    mafand = read_mafand_tsv(shared_data / "mafand_mt" / "en-yor" / "dev.tsv")
+    flores = shared_data / "flores200" / "dev"
+    texts = {
+        "yor": [t for _, t in mafand] + read_lines(flores / "yor.dev")[:300],
+        "eng": [s for s, _ in mafand] + read_lines(flores / "eng.dev")[:300],
+        "deu": read_lines(flores / "deu.dev")[:300],
+    }
+    for lang, lines in texts.items():
+        ours = Tokenizer(lang)
+        assert ours.backend == "spacy"
+        full = spacy.blank({"yor": "yo", "eng": "en", "deu": "de"}[lang])  # attributes on
+        for line in lines:
+            assert ours(line) == [t.text for t in full(nfc(line)) if not t.is_space], line
+
+
+def test_building_a_tokenizer_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from core.data.tokenize import Tokenizer\n"
+        "assert Tokenizer('yor')('Ọ̀gá àgbà') == ['Ọ̀gá', 'àgbà']\n"
+        "assert Tokenizer('eng').backend == 'spacy'\n"
+        "assert 'spacy' in sys.modules and 'torch' not in sys.modules\n"
+        "import torch  # still importable afterwards\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from contextlib import ExitStack
 
 from core.cli.options import (
     add_aligner_args,
@@ -14,15 +16,18 @@ from core.cli.options import (
     print_json,
     read_extra_parallel,
 )
-from core.data.formats import read_conll, read_lines, write_conll, write_projections_jsonl
-from core.data.types import Sentence
+from core.data.formats import (
+    atomic_write,
+    read_conll,
+    write_conll,
+    write_projections_jsonl,
+)
+from core.data.types import Sentence, SentencePair
 from core.errors import ConfigError
+from core.pipelines.chunks import DEFAULT_CHUNK_SIZE, Shard
 from core.pipelines.steps import (
-    align_pairs,
     eval_projection_repeats,
-    make_pairs,
     project_and_score,
-    project_pairs,
 )
 
 
@@ -51,8 +56,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_method_args(p)
     p.add_argument("--output-conll", required=True, help="projected target CoNLL (TOKEN TAG)")
     p.add_argument("--output-jsonl", help="projections with provenance (method, score, links)")
+    scale = p.add_argument_group("scale")
+    scale.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        default=DEFAULT_CHUNK_SIZE,
+        metavar="N",
+        help="read, align, project and write N pairs at a time: memory stays bounded whatever "
+        f"the corpus size; each chunk is aligned with the extra text (default {DEFAULT_CHUNK_SIZE:,})",
+    )
+    scale.add_argument(
+        "--shard",
+        type=_shard,
+        default=Shard(),
+        metavar="K/N",
+        help="run shard K of N (0-based): only chunks K, K+N, K+2N, ...; join the shards' "
+        "outputs with `xner merge-shards` (same --chunk-size)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run_project)
+
+    m = subparsers.add_parser(
+        "merge-shards",
+        help="join the outputs of `xner project --shard K/N` runs in input order",
+        description="Joins shard outputs (CoNLL or JSONL, given in shard order 0..N-1) into the "
+        "output an unsharded run writes: chunk 0 of shard 0, chunk 1 of shard 1, ...",
+    )
+    m.add_argument("shards", nargs="+", help="the shards' output files, shard 0 first")
+    m.add_argument("--output", required=True, help="the merged file")
+    m.add_argument("--chunk-size", type=_positive_int, default=DEFAULT_CHUNK_SIZE, metavar="N")
+    m.add_argument(
+        "--kind",
+        choices=("conll", "jsonl"),
+        help="file kind (default: from the output's extension, .jsonl or else CoNLL)",
+    )
+    m.set_defaults(run=run_merge_shards)
 
     e = subparsers.add_parser(
         "eval-projection",
@@ -92,55 +130,112 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _tokenised(path: str, lang: str) -> list[Sentence]:
-    from core.data.tokenize import Tokenizer
-
-    tokenizer = Tokenizer(lang)
-    return [
-        Sentence(tokenizer(line), None, id=str(n), lang=lang)
-        for n, line in enumerate(read_lines(path))
-    ]
+def _shard(text: str) -> Shard:
+    index, sep, count = text.partition("/")
+    try:
+        return Shard(int(index), int(count))
+    except (ValueError, ConfigError) as exc:
+        detail = str(exc) if sep and isinstance(exc, ConfigError) else "expected K/N, e.g. 0/4"
+        raise argparse.ArgumentTypeError(f"bad shard {text!r}: {detail}") from None
 
 
 def run_project(args: argparse.Namespace) -> int:
-    target_lang = args.target_lang or guess_lang(args.target_text or args.target_conll)
-    if args.source_conll:
-        sources = read_conll(args.source_conll, lang=args.source_lang)
-    else:
-        from core.labelers import get_labeler
+    """Streams the inputs chunk by chunk (see core.pipelines.chunks); per chunk the raw text is
+    tokenised (and labelled), aligned with the extra text, projected and written."""
+    from core.data.formats import format_conll, projection_to_dict
+    from core.data.stream import iter_conll, iter_lines
+    from core.pipelines.chunks import ChunkStats, parallel, project_chunks
 
-        raw = _tokenised(args.source_text, args.source_lang)
-        sources = get_labeler(args.labeler).label_sentences(raw)
+    target_lang = args.target_lang or guess_lang(args.target_text or args.target_conll)
+    source_lang = args.source_lang
+    aligner, projector = build_aligner(args), build_projector(args)  # bad settings fail first
+    keep = None
     if args.types:
         from core.data.tags import map_tags
 
-        sources = [
-            Sentence(s.tokens, map_tags(s.tags or [], keep=args.types), s.id, s.lang)
-            for s in sources
-        ]
-    if args.target_text:
-        targets = _tokenised(args.target_text, target_lang)
+        keep = lambda tags: map_tags(tags or [], keep=args.types)  # noqa: E731
+    labeler = source_tok = target_tok = None
+    if args.source_text:
+        from core.data.tokenize import Tokenizer
+        from core.labelers import get_labeler
+
+        labeler = get_labeler(args.labeler)
+        source_tok = Tokenizer(source_lang)
+        sources = iter_lines(args.source_text)
     else:
-        targets = [
-            Sentence(s.tokens, None, s.id, target_lang) for s in read_conll(args.target_conll)
-        ]
-    if len(sources) != len(targets):
-        raise ConfigError(
-            f"{len(sources)} source sentences but {len(targets)} target sentences: the inputs are not parallel"
-        )
-    extra = read_extra_parallel(args.extra_parallel, args.source_lang, target_lang)
-    aligner, projector = build_aligner(args), build_projector(args)
-    pairs = align_pairs(make_pairs(sources, targets), aligner, extra, progress=not args.quiet)
-    projections = project_pairs(pairs, projector, progress=not args.quiet)
-    write_conll(args.output_conll, [p.labelled_target() for p in projections])
-    if args.output_jsonl:
-        write_projections_jsonl(args.output_jsonl, projections)
-    total = sum(len(s.spans) for s in sources)
-    done = sum(len(p.spans) for p in projections)
+        sources = iter_conll(args.source_conll, lang=source_lang)
+    if args.target_text:
+        from core.data.tokenize import Tokenizer
+
+        target_tok = Tokenizer(target_lang)
+        targets = iter_lines(args.target_text)
+    else:
+        targets = iter_conll(args.target_conll)
+
+    def prepare(raw: list, offset: int) -> list[SentencePair]:
+        if labeler is not None:
+            tokenised = [
+                Sentence(source_tok(line), None, id=str(offset + n), lang=source_lang)
+                for n, (line, _) in enumerate(raw)
+            ]
+            source_side = labeler.label_sentences(tokenised)
+        else:
+            source_side = [s for s, _ in raw]
+        pairs = []
+        for n, (source, (_, target)) in enumerate(zip(source_side, raw)):
+            pair_id = str(offset + n)
+            if keep is not None:
+                source = Sentence(source.tokens, keep(source.tags), pair_id, source_lang)
+            if target_tok is not None:
+                target = Sentence(target_tok(target), None, id=pair_id, lang=target_lang)
+            else:
+                target = Sentence(target.tokens, None, pair_id, target_lang)
+            pairs.append(SentencePair(source, target, None, id=source.id or pair_id))
+        return pairs
+
+    extra = read_extra_parallel(args.extra_parallel, source_lang, target_lang)
+    stats = ChunkStats()
+    chunks = project_chunks(
+        parallel(
+            sources,
+            targets,
+            args.source_text or args.source_conll,
+            args.target_text or args.target_conll,
+        ),
+        prepare,
+        aligner,
+        projector,
+        extra,
+        chunk_size=args.chunk_size,
+        shard=args.shard,
+        stats=stats,
+        progress=not args.quiet,
+    )
+    with ExitStack() as files:
+        conll = files.enter_context(atomic_write(args.output_conll))
+        jsonl = files.enter_context(atomic_write(args.output_jsonl)) if args.output_jsonl else None
+        for projections in chunks:
+            conll.write(format_conll(p.labelled_target() for p in projections))
+            if jsonl is not None:
+                jsonl.writelines(
+                    json.dumps(projection_to_dict(p), ensure_ascii=False) + "\n"
+                    for p in projections
+                )
+    shard = f" (shard {args.shard.index}/{args.shard.count})" if args.shard.count > 1 else ""
     print(
-        f"projected {done} of {total} source entities over {len(pairs)} pairs -> {args.output_conll}",
+        f"projected {stats.projected} of {stats.source_entities} source entities over "
+        f"{stats.pairs} pairs in {stats.chunks} chunk(s){shard} -> {args.output_conll}",
         file=sys.stderr,
     )
+    return 0
+
+
+def run_merge_shards(args: argparse.Namespace) -> int:
+    from core.pipelines.chunks import merge_shards
+
+    kind = args.kind or ("jsonl" if str(args.output).endswith(".jsonl") else "conll")
+    total = merge_shards(args.shards, args.output, args.chunk_size, kind)
+    print(f"merged {len(args.shards)} shards: {total} sentences -> {args.output}", file=sys.stderr)
     return 0
 
 

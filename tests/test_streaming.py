@@ -1,0 +1,149 @@
+"""Streaming readers, chunked projection, shards in separate processes and their merge."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.data.formats import read_conll, read_lines, read_mafand_tsv, write_conll, write_lines
+from core.data.stream import iter_conll, iter_lines
+from core.errors import ConfigError, InputError
+from core.pipelines.chunks import Shard, chunked, merge_shards, parallel
+from tests.conftest import ROOT, data_file
+
+
+def test_iter_conll_and_iter_lines_read_what_the_whole_file_readers_read(shared_data):
+    path = data_file("masakhaner2", "yor", "dev.txt")
+    whole = read_conll(path)
+    streamed = list(iter_conll(path, block=97))  # many blocks, one partly filled
+    assert [(s.tokens, s.tags, s.id) for s in streamed] == [(s.tokens, s.tags, s.id) for s in whole]
+    flores = data_file("flores200", "dev", "yor.dev")
+    assert list(iter_lines(flores)) == read_lines(flores)
+
+
+def test_stream_errors_name_the_line_in_the_whole_file(tmp_path):
+    bad = tmp_path / "bad.conll"
+    bad.write_text("A O\n\nB B-PER\n\nC O\nD\n\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad.conll:6: malformed line"):
+        list(iter_conll(bad, block=1))
+    text = tmp_path / "t.txt"
+    text.write_bytes("eins\r\nzwei\u2028drei\n\nvier\n".encode())
+    with pytest.raises(InputError, match=r"t.txt:3: empty line"):
+        list(iter_lines(text))
+    text.write_bytes("eins\r\nzwei\u2028drei\n".encode())
+    assert list(iter_lines(text)) == ["eins", "zwei\u2028drei"] == read_lines(text)
+
+
+def test_chunks_shards_and_parallel_checks():
+    assert list(chunked(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [n for n in range(7) if Shard(1, 3).owns(n)] == [1, 4]
+    with pytest.raises(ConfigError, match="shard index must be in 0..1"):
+        Shard(2, 2)
+    with pytest.raises(ConfigError, match="3 source sentences but 2 target sentences"):
+        list(parallel([1, 2, 3], [1, 2], "a", "b"))
+    with pytest.raises(ConfigError, match="2 source sentences but 3 target sentences"):
+        list(parallel([1, 2], [1, 2, 3], "a", "b"))
+
+
+def _mafand_slice(tmp_path: Path, n: int) -> tuple[Path, Path]:
+    """n MAFAND en-yor dev pairs: English CoNLL (all O: labels come from --types-free text) and
+    raw Yoruba text."""
+    from core.data.tokenize import Tokenizer
+    from core.data.types import Sentence
+
+    pairs = read_mafand_tsv(data_file("mafand_mt", "en-yor", "dev.tsv"))[:n]
+    english = Tokenizer("eng")
+    sources = []
+    for k, (s, _) in enumerate(pairs):
+        tokens = english(s)
+        # a few made-up entities so that there is something to project
+        tags = ["B-PER" if t[:1].isupper() and i else "O" for i, t in enumerate(tokens)]
+        sources.append(Sentence(tokens, tags, id=str(k)))
+    source, target = tmp_path / "en.conll", tmp_path / "yo.txt"
+    write_conll(source, sources)
+    write_lines(target, [" ".join(t.split()) for _, t in pairs])
+    return source, target
+
+
+def _project_args(source: Path, target: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        "project",
+        "--source-conll",
+        str(source),
+        "--target-text",
+        str(target),
+        "--target-lang",
+        "yor",
+        "--aligner-param",
+        "n_samplers=1",
+        "--output-conll",
+        str(out / "out.conll"),
+        "--output-jsonl",
+        str(out / "out.jsonl"),
+        "--quiet",
+        *extra,
+    ]
+
+
+def test_shards_in_separate_processes_merge_into_the_unsharded_output(tmp_path):
+    source, target = _mafand_slice(tmp_path, 70)
+    whole = tmp_path / "whole"
+    # The unsharded, chunked run fills the alignment cache chunk by chunk; the shards' chunks
+    # are the same pairs with the same extra text, so they reuse those alignments, and the
+    # merged output must then be the same bytes.
+    assert main(_project_args(source, target, whole, "--chunk-size", "20")) == 0
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from core.cli import main; sys.exit(main(sys.argv[1:]))",
+                *_project_args(source, target, tmp_path / f"shard{k}", "--chunk-size", "20"),
+                "--shard",
+                f"{k}/3",
+            ],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(3)
+    ]
+    for run in runs:
+        assert run.wait(300) == 0, run.stderr.read()
+    for kind in ("conll", "jsonl"):
+        shards = [str(tmp_path / f"shard{k}" / f"out.{kind}") for k in range(3)]
+        merged = tmp_path / f"merged.{kind}"
+        assert main(["merge-shards", *shards, "--output", str(merged), "--chunk-size", "20"]) == 0
+        assert merged.read_bytes() == (whole / f"out.{kind}").read_bytes()
+    # shard 0 holds chunks 0 and 3 (40 + 10 pairs), shard 2 chunk 2 only
+    assert len(read_conll(tmp_path / "shard0" / "out.conll")) == 30
+    assert len(read_conll(tmp_path / "shard2" / "out.conll")) == 20
+
+
+def test_chunked_output_has_every_pair_in_order(tmp_path):
+    source, target = _mafand_slice(tmp_path, 45)
+    assert main(_project_args(source, target, tmp_path, "--chunk-size", "16")) == 0
+    out = read_conll(tmp_path / "out.conll")
+    sources = read_conll(source)
+    assert len(out) == 45
+    from core.data.tokenize import Tokenizer
+
+    yoruba = Tokenizer("yor")
+    assert [s.tokens for s in out] == [yoruba(line) for line in read_lines(target)]
+    assert len(sources) == 45
+
+
+def test_merge_refuses_shards_made_with_another_chunk_size(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("".join(f'{{"id": {k}}}\n' for k in (0, 1, 4, 5)))
+    b.write_text("".join(f'{{"id": {k}}}\n' for k in (2, 3)))
+    assert merge_shards([a, b], tmp_path / "m.jsonl", 2, "jsonl") == 6
+    assert [line[7] for line in (tmp_path / "m.jsonl").read_text().splitlines()] == list("012345")
+    with pytest.raises(InputError, match="not made with chunk size 3"):
+        merge_shards([a, b], tmp_path / "m.jsonl", 3, "jsonl")
