@@ -141,7 +141,7 @@ def test_cached_aligner_reproduces_and_realigns_only_on_a_new_input(tmp_path):
     assert inner.calls == 2
 
 
-def _corruptions(raw: bytes, key: str) -> dict[str, bytes]:
+def _corruptions(raw: bytes) -> dict[str, bytes]:
     entry = json.loads(gzip.decompress(raw))
 
     def rewrite(**changes: object) -> bytes:
@@ -149,18 +149,22 @@ def _corruptions(raw: bytes, key: str) -> dict[str, bytes]:
 
     flipped = bytearray(raw)
     flipped[len(raw) // 2] ^= 0xFF
-    out_of_range = [list(a) for a in entry["alignments"]]
-    out_of_range[1] = [[0, 7], *out_of_range[1][1:]] if len(out_of_range[1]) > 1 else [[0, 7]]
     return {
         "truncated": raw[: len(raw) // 2],
         "bit flip": bytes(flipped),
         "empty": b"",
         "not gzip": b"alignments",
         "not JSON": gzip.compress(b"{not json"),
+        "not an object": gzip.compress(b"[1, 2]"),
         "another key": rewrite(key="0" * 64),
-        "too few pairs": rewrite(alignments=entry["alignments"][:1]),
-        "link outside the sentence": rewrite(alignments=out_of_range),
-        "odd link list": rewrite(alignments=[[[0]], [[0, 0]]]),
+        "another format": rewrite(format=0),
+        "too few pairs": rewrite(pairs=1, counts=entry["counts"][:1], scored=entry["scored"][:1]),
+        "a column missing": rewrite(targets=None),
+        "a column short": rewrite(sources=entry["sources"][:-1]),
+        "link outside the sentence": rewrite(targets=[7, *entry["targets"][1:]]),
+        "negative index": rewrite(sources=[-1, *entry["sources"][1:]]),
+        "text for an index": rewrite(sources=["0", *entry["sources"][1:]]),
+        "scores short": rewrite(scores=entry["scores"][:-1]),
     }
 
 
@@ -171,7 +175,7 @@ def test_a_damaged_entry_is_detected_removed_and_recomputed(tmp_path, caplog):
     aligner.align(PAIRS)
     key = aligner.key(PAIRS)
     good = store.path(key).read_bytes()
-    for what, damaged in _corruptions(good, key).items():
+    for what, damaged in _corruptions(good).items():
         store.path(key).write_bytes(damaged)
         calls = inner.calls
         assert store.get(key, PAIRS) is None, what

@@ -67,8 +67,7 @@ def alignment_key(
     digest.update(json.dumps(header, sort_keys=True, ensure_ascii=False).encode())
     for name, part in ((b"pairs", pairs), (b"extra", extra)):
         digest.update(b"\n%s %d\n" % (name, len(part)))
-        body = [[list(source), list(target)] for source, target in part]
-        digest.update(json.dumps(body, ensure_ascii=False).encode())
+        digest.update(json.dumps(list(part)).encode())  # ASCII escapes: faster here
     return digest.hexdigest()
 
 
@@ -112,22 +111,29 @@ class AlignmentCache:
 
 
 def encode_entry(key: str, alignments: Sequence[Alignment]) -> bytes:
+    """Columns, not one object per link: per pair its link count and whether it has scores;
+    then all source indices, all target indices and the scores (links sorted within a pair)."""
+    counts, scored, sources, targets, scores = [], [], [], [], []
+    for alignment in alignments:
+        links = sorted(alignment.links)
+        counts.append(len(links))
+        sources += [i for i, _ in links]
+        targets += [j for _, j in links]
+        scored.append(bool(alignment.scores))
+        if alignment.scores:
+            scores += [alignment.scores[link] for link in links]
     entry = {
         "format": FORMAT,
         "key": key,
         "pairs": len(alignments),
-        "alignments": [_encode(a) for a in alignments],
+        "counts": counts,
+        "scored": scored,
+        "sources": sources,
+        "targets": targets,
+        "scores": scores,
     }
     data = json.dumps(entry, separators=(",", ":")).encode()
     return gzip.compress(data, compresslevel=1, mtime=0)  # mtime=0: same alignments, same bytes
-
-
-def _encode(alignment: Alignment) -> list:
-    links = sorted(alignment.links)
-    flat = [x for link in links for x in link]
-    if not alignment.scores:
-        return [flat]
-    return [flat, [alignment.scores[link] for link in links]]
 
 
 def decode_entry(raw: bytes, key: str, pairs: Sequence[TokenPair]) -> list[Alignment]:
@@ -138,28 +144,36 @@ def decode_entry(raw: bytes, key: str, pairs: Sequence[TokenPair]) -> list[Align
         raise CorruptEntry(f"unreadable: {exc}") from None
     if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != key:
         raise CorruptEntry("not an entry of this format and key")
-    stored = entry.get("alignments")
-    if (
-        not isinstance(stored, list)
-        or entry.get("pairs") != len(pairs)
-        or len(stored) != len(pairs)
-    ):
-        raise CorruptEntry(f"expected {len(pairs)} alignments")
-    out = []
-    for n, (item, (source, target)) in enumerate(zip(stored, pairs)):
-        try:
-            flat = item[0]
-            links = [(int(flat[k]), int(flat[k + 1])) for k in range(0, len(flat), 2)]
-            scores = [float(s) for s in item[1]] if len(item) > 1 else None
-        except (TypeError, ValueError, IndexError, KeyError):
-            raise CorruptEntry(f"alignment {n} is malformed") from None
-        if len(flat) % 2 or (scores is not None and len(scores) != len(links)):
-            raise CorruptEntry(f"alignment {n} is malformed")
-        if any(not (0 <= i < len(source) and 0 <= j < len(target)) for i, j in links):
-            raise CorruptEntry(f"alignment {n} has a link outside its sentences")
-        out.append(
-            Alignment(frozenset(links), dict(zip(links, scores)) if scores is not None else {})
+    try:
+        counts, scored = entry["counts"], entry["scored"]
+        sources, targets, scores = entry["sources"], entry["targets"], entry["scores"]
+        columns_ok = (
+            entry["pairs"] == len(pairs) == len(counts) == len(scored)
+            and len(sources) == len(targets) == sum(counts)
+            and len(scores) == sum(c for c, s in zip(counts, scored) if s)
+            and {type(x) for x in (*counts, *sources, *targets)} <= {int}
+            and {type(x) for x in scores} <= {int, float}
         )
+    except (KeyError, TypeError):
+        columns_ok = False
+    if not columns_ok:
+        raise CorruptEntry(f"not {len(pairs)} well-formed alignments")
+    out = []
+    at = scored_at = 0
+    for n, (count, has_scores, (source, target)) in enumerate(zip(counts, scored, pairs)):
+        ii, jj = sources[at : at + count], targets[at : at + count]
+        at += count
+        if count and not (
+            min(ii) >= 0 and max(ii) < len(source) and min(jj) >= 0 and max(jj) < len(target)
+        ):
+            raise CorruptEntry(f"alignment {n} has a link outside its sentences")
+        links = list(zip(ii, jj))
+        if has_scores:
+            link_scores = dict(zip(links, map(float, scores[scored_at : scored_at + count])))
+            scored_at += count
+        else:
+            link_scores = {}
+        out.append(Alignment(frozenset(links), link_scores))
     return out
 
 
