@@ -10,7 +10,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.errors import InputError
-from core.workbench.results import entity_types, load_rows, mean_std, registry_rows, summarise
+from core.workbench.results import (
+    entity_types,
+    load_rows,
+    mean_std,
+    registry_rows,
+    setup_families,
+    summarise,
+)
 
 MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
@@ -141,3 +148,57 @@ def test_switching_sources_resets_the_language_and_mode_pickers(
     assert not at.exception
     assert at.multiselect(key="results_modes").value == ["direct", "distill", "model-transfer"]
     assert len(at.dataframe[0].value) == 6  # every run of the new source, not a stale subset
+
+
+def test_a_toy_run_is_never_averaged_with_the_benchmark_rows(tmp_path, monkeypatch, capsys):
+    """Real training runs in one registry: a flagship-like experiment (3 seeds, test split) and a
+    toy variant of the same language and mode (1 epoch, scored on dev). Neither the experiment
+    tables nor the Results page pool them."""
+    import yaml
+
+    from core.cli import main as xner
+    from tests.app_support import build_demo
+    from tests.test_masakhaner import make_data
+    from tests.test_taggers import SMALL
+
+    monkeypatch.setenv("XNER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XNER_RUNS", raising=False)
+    build_demo(tmp_path / "home")
+    data = make_data(tmp_path / "data")
+    ner = data / "masakhaner2" / "yor"
+    for split in ("test", "dev"):
+        (ner / f"{split}.txt").write_text("Mary B-PER\nlọ O\nsí O\nLagos B-LOC\n\n" * 3)
+    settings = {
+        "name": "bench", "job": "train", "data": str(data), "languages": ["yor"],
+        "seeds": [1, 2, 3], "modes": ["direct"], "work": str(tmp_path / "work"),
+        "projection": {"method": "heuristic"}, "tagger_params": dict(SMALL), "epochs": 3,
+    }  # fmt: skip
+    bench = tmp_path / "bench.yaml"
+    bench.write_text(yaml.safe_dump(settings))
+    toy = tmp_path / "toy.yaml"
+    toy.write_text(yaml.safe_dump({**settings, "name": "toy", "seeds": [1], "epochs": 1,
+                                   "evaluation": {"test": "masakhaner2/{lang}/dev.txt"}}))  # fmt: skip
+    argv = ["--json", "--quiet", "--executor", "local", "--parallel", "3", "--no-publish"]
+    assert xner(["experiment", str(bench), *argv]) == 0
+    bench_table = json.loads(capsys.readouterr().out)["table"]
+    assert xner(["experiment", str(toy), *argv]) == 0
+    toy_table = json.loads(capsys.readouterr().out)["table"]
+    assert [(e["mode"], e["n"]) for e in bench_table] == [("direct", 3)]
+    assert [(e["mode"], e["n"]) for e in toy_table] == [("direct", 1)]
+    rows = registry_rows()
+    assert len(rows) == 4 and len({r["family"] for r in rows}) == 2
+
+    at = AppTest.from_file(MAIN, default_timeout=60).run()
+    at.switch_page("../pages/results.py").run()
+    assert not at.exception
+    assert len(at.selectbox(key="results_setup").options) == 2
+    views = {}
+    for family in setup_families(rows):
+        at.selectbox(key="results_setup").set_value(family.family).run()
+        assert not at.exception
+        table = at.dataframe[2].value.set_index("lang")  # after: differences, runs included
+        views[family.label.split(" [")[0]] = table.loc["yor", "direct"]
+    bench_mean = f"{bench_table[0]['f1_mean']:.3f} ± {bench_table[0]['f1_std']:.3f} (n=3)"
+    assert views == {"bench": bench_mean, "toy": f"{toy_table[0]['f1_mean']:.3f} (n=1)"}
+    differences = at.dataframe[0].value  # the expander "What differs between the 2 setups"
+    assert {"epochs", "split"} <= set(differences["setting"])
