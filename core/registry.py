@@ -158,6 +158,13 @@ def parameter_hints(factory: Callable[..., Any]) -> dict[str, Any]:
     return out
 
 
+def value_params(factory: Callable[..., Any]) -> dict[str, Any]:
+    """The parameters whose hints are plain values (numbers, text, paths, choices, their lists):
+    the ones `check_params` validates. The others carry live objects (a translator instance,
+    sentences) and are passed through as given."""
+    return {k: h for k, h in parameter_hints(factory).items() if h is not None and _is_setting(h)}
+
+
 def parameter_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
     out = {
         name: p.default
@@ -179,6 +186,7 @@ def check_params(
 
     signature = inspect.signature(factory)
     hints = parameter_hints(factory)
+    values = value_params(factory)
     open_ended = _options(factory) is None and any(
         p.kind == p.VAR_KEYWORD for p in signature.parameters.values()
     )
@@ -192,10 +200,10 @@ def check_params(
             raise ConfigError(
                 f"{what} has no parameter {key!r} ({key}={value!r}); accepted: {names}"
             )
-        hint = hints[key]
-        if hint is None or not _is_setting(hint):
+        if key not in values:
             checked[key] = value
             continue
+        hint = values[key]
         expected = describe(hint)
         if isinstance(value, bool) and not _admits(hint, bool):
             raise ConfigError(f"{what}: {key}={value!r} is invalid; expected {expected}")

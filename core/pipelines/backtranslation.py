@@ -24,7 +24,7 @@ from core.data.tags import spans_to_tags
 from core.data.types import Alignment, Projection, Sentence, SentencePair
 from core.pipelines.steps import align_pairs, project_pairs
 from core.projection.base import Projector
-from core.projection.marker import _one_span_per_entity, translate_marked
+from core.projection.marker import one_span_per_entity, translate_marked
 from core.translate import Translator
 
 
@@ -165,7 +165,7 @@ def back_translation_refinement(
     marked_spans = labelled = 0
     for n, (source, m) in enumerate(zip(english, marked)):
         marked_spans += len(m.spans)
-        spans = [s for s, _, _ in _one_span_per_entity(m.labelled_spans(source.spans))]
+        spans = [s for s, _, _ in one_span_per_entity(m.labelled_spans(source.spans))]
         labelled += len(spans)
         tokens = m.tokens
         back.append(

@@ -156,7 +156,7 @@ def translate_marked(
     return results
 
 
-def _one_span_per_entity(found: list[tuple[Span, int, float]]) -> list[tuple[Span, int, float]]:
+def one_span_per_entity(found: list[tuple[Span, int, float]]) -> list[tuple[Span, int, float]]:
     """Best-scoring first: each entity once, no overlapping spans."""
     kept: list[tuple[Span, int, float]] = []
     for span, e, score in sorted(found, key=lambda x: (-x[2], x[0].start)):
@@ -187,7 +187,7 @@ def marker_translate(
     out = []
     for n, (source, m) in enumerate(zip(sources, marked)):
         tokens = plain_tokens.get(n, m.tokens)
-        found = _one_span_per_entity(m.labelled_spans(source.spans)) if source.spans else []
+        found = one_span_per_entity(m.labelled_spans(source.spans)) if source.spans else []
         target = Sentence(tokens, None, id=source.id, lang=tgt_lang)
         pair = SentencePair(source, target, Alignment(), id=source.id or str(n))
         spans = [
@@ -294,5 +294,5 @@ class MarkerProjector(Projector):
                 found.append((Span(where.start, where.end, span.label), e, score))
         return [
             ProjectedSpan(span, source_spans[e], self.name, round(score, 4))
-            for span, e, score in _one_span_per_entity(found)
+            for span, e, score in one_span_per_entity(found)
         ]
