@@ -22,6 +22,15 @@ def private_alignment_cache(tmp_path_factory, monkeypatch) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def private_token_cache(tmp_path_factory, monkeypatch) -> Path:
+    """An empty cache of tokenised parallel text per test (the CLI caches FLORES and other
+    extra text by content), never ~/.cache."""
+    folder = tmp_path_factory.mktemp("token-cache")
+    monkeypatch.setenv("XNER_TOKEN_CACHE", str(folder))
+    return folder
+
+
 @pytest.fixture
 def shared_data() -> Path:
     if not DATA.is_dir():

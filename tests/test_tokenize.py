@@ -82,3 +82,35 @@ def test_building_a_tokenizer_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_parallel_text_is_tokenised_once_per_content(tmp_path, monkeypatch, private_token_cache):
+    import core.data.tokenize as tokenize_module
+    from core.data.tokenize import tokenize_parallel
+
+    source, target = tmp_path / "en.txt", tmp_path / "yo.txt"
+    source.write_text("The minister spoke.\nIt rained.\n", encoding="utf-8")
+    target.write_text("Mínísítà sọ̀rọ̀.\nÒjò rọ̀.\n", encoding="utf-8")
+    first = tokenize_parallel(source, target, "eng", "yor")
+    english, yoruba = Tokenizer("eng"), Tokenizer("yor")
+    assert first == [
+        (english("The minister spoke."), yoruba("Mínísítà sọ̀rọ̀.")),
+        (english("It rained."), yoruba("Òjò rọ̀.")),
+    ]
+    assert len(list(private_token_cache.glob("*.json.gz"))) == 1
+
+    def no_tokenizer(*args, **kwargs):
+        raise AssertionError("a cache hit must not tokenise")
+
+    monkeypatch.setattr(tokenize_module, "Tokenizer", no_tokenizer)
+    assert tokenize_parallel(source, target, "eng", "yor") == first
+    # changed content or language: a new entry, tokenised afresh
+    monkeypatch.undo()
+    monkeypatch.setenv("XNER_TOKEN_CACHE", str(private_token_cache))
+    target.write_text("Mínísítà sọ̀rọ̀.\nÒjò rọ̀ púpọ̀.\n", encoding="utf-8")
+    assert tokenize_parallel(source, target, "eng", "yor")[1][1] == yoruba("Òjò rọ̀ púpọ̀.")
+    assert len(list(private_token_cache.glob("*.json.gz"))) == 2
+    # a damaged entry is recomputed, not trusted
+    for entry in private_token_cache.glob("*.json.gz"):
+        entry.write_bytes(b"\x1f\x8b garbage")
+    assert tokenize_parallel(source, target, "eng", "yor")[1][1] == yoruba("Òjò rọ̀ púpọ̀.")

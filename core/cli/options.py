@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.aligners.base import ALIGNERS, Aligner, TokenPair, get_aligner
-from core.data.formats import read_parallel
-from core.data.tokenize import ISO3_TO_ISO1, Tokenizer
+from core.data.tokenize import ISO3_TO_ISO1, tokenize_parallel
 from core.errors import ConfigError
 from core.projection.base import PROJECTORS, Projector, get_projector
 
@@ -114,12 +113,11 @@ def guess_lang(path: str | Path, default: str = "xx") -> str:
 def read_extra_parallel(
     path_pairs: Sequence[Sequence[str]], source_lang: str, target_lang: str
 ) -> list[TokenPair]:
-    """Tokenise raw parallel files (checked for equal length) for an aligner's training corpus."""
-    source_tok, target_tok = Tokenizer(source_lang), Tokenizer(target_lang)
+    """Tokenise raw parallel files (checked for equal length) for an aligner's training corpus;
+    tokenised once per content (core.data.tokenize.tokenize_parallel caches them)."""
     extra: list[TokenPair] = []
     for source_path, target_path in path_pairs:
-        for source, target in read_parallel(source_path, target_path):
-            extra.append((source_tok(source), target_tok(target)))
+        extra.extend(tokenize_parallel(source_path, target_path, source_lang, target_lang))
     return extra
 
 

@@ -4,13 +4,23 @@ a Unicode-aware regex otherwise. Text is NFC-normalised and combining marks stay
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import importlib.abc
+import json
+import logging
+import os
 import sys
+import zlib
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 
 import regex
 
 from core.data.formats import nfc
+
+log = logging.getLogger(__name__)
 
 # ISO 639-3 (FLORES, MasakhaNER folder names) -> ISO 639-1 where one exists.
 ISO3_TO_ISO1: dict[str, str] = {
@@ -148,3 +158,77 @@ class Tokenizer:
 
 def tokenize(text: str, lang: str = "xx") -> list[str]:
     return Tokenizer(lang)(text)
+
+
+# --------------------------------------------------------------------------- cached parallel text
+
+# Bumped whenever tokenisation changes in a way the key below does not see.
+TOKEN_CACHE_FORMAT = 1
+
+
+def token_cache_dir() -> Path:
+    """$XNER_TOKEN_CACHE, else $XDG_CACHE_HOME/xner (~/.cache/xner)/tokens."""
+    explicit = os.environ.get("XNER_TOKEN_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "xner" / "tokens"
+
+
+def _spacy_version() -> str:
+    try:
+        return metadata.version("spacy")
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def tokenize_parallel(
+    source_path: str | Path,
+    target_path: str | Path,
+    source_lang: str,
+    target_lang: str,
+    cache: bool = True,
+) -> list[tuple[list[str], list[str]]]:
+    """Two raw line-parallel files, each side tokenised for its language (`read_parallel`'s
+    checks), cached by content: the key hashes both files' bytes, the languages, spaCy's version
+    and the regex rules, so a hit needs neither spaCy nor tokenising. An unreadable or damaged
+    entry is recomputed."""
+    from core.data.formats import atomic_write, read_parallel
+
+    digest = hashlib.sha256()
+    for part in (
+        str(TOKEN_CACHE_FORMAT),
+        _spacy_version(),
+        _WORD.pattern,
+        spacy_code(source_lang),
+        spacy_code(target_lang),
+    ):
+        digest.update(part.encode() + b"\0")
+    for path in (source_path, target_path):
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            data = b""  # read_parallel below names the file
+        digest.update(str(len(data)).encode() + b"\0" + data)
+    entry = token_cache_dir() / f"{digest.hexdigest()}.json.gz"
+    if cache and entry.is_file():
+        try:
+            with gzip.open(entry, "rt", encoding="utf-8") as handle:
+                pairs = json.load(handle)
+            if isinstance(pairs, list) and all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(s, list) for s in p)
+                for p in pairs
+            ):
+                return [(s, t) for s, t in pairs]
+        except (OSError, EOFError, ValueError, zlib.error):
+            pass
+        log.warning("token cache entry %s is damaged; tokenising again", entry)
+    source_tok, target_tok = Tokenizer(source_lang), Tokenizer(target_lang)
+    pairs = [(source_tok(s), target_tok(t)) for s, t in read_parallel(source_path, target_path)]
+    if cache:
+        try:
+            with atomic_write(entry, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as out:
+                json.dump(pairs, out, ensure_ascii=False)
+        except OSError as exc:  # a read-only cache folder must not stop the run
+            log.warning("cannot write the token cache %s: %s", entry, exc)
+    return pairs
