@@ -147,3 +147,80 @@ def test_merge_refuses_shards_made_with_another_chunk_size(tmp_path):
     assert [line[7] for line in (tmp_path / "m.jsonl").read_text().splitlines()] == list("012345")
     with pytest.raises(InputError, match="not made with chunk size 3"):
         merge_shards([a, b], tmp_path / "m.jsonl", 3, "jsonl")
+
+
+class _DiagonalAligner:
+    """Links word k to word k: deterministic and per pair, so chunking cannot change it."""
+
+    name = "test-stream-diagonal"
+
+    def align(self, pairs, extra=(), progress=False):
+        from core.data.types import Alignment
+
+        return [Alignment.from_links((i, i) for i in range(min(len(s), len(t)))) for s, t in pairs]
+
+
+def _register_diagonal() -> str:
+    from core.aligners.base import ALIGNERS, Aligner
+
+    if _DiagonalAligner.name not in ALIGNERS.names():
+        cls = type("DiagonalAligner", (_DiagonalAligner, Aligner), {})
+        ALIGNERS.register(_DiagonalAligner.name)(cls)
+    return _DiagonalAligner.name
+
+
+def test_translate_train_in_chunks_writes_what_one_pass_writes(tmp_path, capsys):
+    import json
+
+    from core.translate import detokenize
+
+    aligner = _register_diagonal()
+    en = read_conll(data_file("europarl_ner", "en.test.conll02"))[:50]
+    de = read_conll(data_file("europarl_ner", "de.test.conll02"))[:50]
+    en_path = tmp_path / "en.conll"
+    write_conll(en_path, en)
+    tsv = tmp_path / "gold.tsv"
+    tsv.write_text(
+        "".join(f"{detokenize(e.tokens)}\t{' '.join(t.tokens)}\n" for e, t in zip(en, de)),
+        encoding="utf-8",
+    )
+    stats = {}
+    for name, chunk in (("whole", "1000"), ("chunked", "7")):
+        code = main(
+            [
+                "pipeline",
+                "translate-train",
+                "--source-conll",
+                str(en_path),
+                "--target-lang",
+                "de",
+                "--translator",
+                "file",
+                "--model",
+                str(tsv),
+                "--target-tokenization",
+                "whitespace",
+                "--aligner",
+                aligner,
+                "--method",
+                "heuristic",
+                "--chunk-size",
+                chunk,
+                "--output-conll",
+                str(tmp_path / f"{name}.conll"),
+                "--output-jsonl",
+                str(tmp_path / f"{name}.jsonl"),
+                "--json",
+            ]
+        )
+        assert code == 0
+        stats[name] = json.loads(capsys.readouterr().out)
+    for kind in ("conll", "jsonl"):
+        assert (tmp_path / f"chunked.{kind}").read_bytes() == (
+            tmp_path / f"whole.{kind}"
+        ).read_bytes()
+    assert [s.tokens for s in read_conll(tmp_path / "chunked.conll")] == [t.tokens for t in de]
+    assert stats["chunked"]["chunks"] == 8 and stats["whole"]["chunks"] == 1
+    for key in ("sentences", "source_entities", "projected", "translated", "skipped_empty"):
+        assert stats["chunked"][key] == stats["whole"][key], key
+    assert stats["chunked"]["sentences"] == 50
