@@ -20,14 +20,15 @@ METASPACE = "\u2581"
 
 
 def used_ids(tokenizer, token_lists: Iterable[Sequence[str]]) -> set[int]:  # noqa: ANN001
-    """Ids of every piece (special tokens included) the tokeniser produces for these sentences."""
+    """Ids of every piece (special tokens included) the tokeniser produces for these sentences
+    (a fast tokeniser)."""
     used: set[int] = set()
     batch: list[list[str]] = []
 
     def flush() -> None:
-        if batch:
-            for ids in tokenizer(batch, is_split_into_words=True)["input_ids"]:
-                used.update(ids)
+        if batch:  # the backend directly: no length limit, no warning about one
+            for encoding in tokenizer.backend_tokenizer.encode_batch(batch, is_pretokenized=True):
+                used.update(encoding.ids)
             batch.clear()
 
     for tokens in token_lists:

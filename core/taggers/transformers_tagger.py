@@ -306,6 +306,8 @@ class TransformersTagger(Tagger):
         """Restrict the vocabulary to the pieces these sentences use (core.models.trim)."""
         from core.models.trim import trim_vocabulary, used_ids
 
+        if not getattr(self.tokenizer, "is_fast", False):
+            return  # trimming edits the fast tokeniser's tokenizer.json
         trimmed = trim_vocabulary(self.tokenizer, self.net, used_ids(self.tokenizer, token_lists))
         if trimmed is not None:
             self.tokenizer, self.net = trimmed
