@@ -175,10 +175,9 @@ st.dataframe(
 )
 
 ids = [r.id for r in rows]
-labels_by_id = {
-    r.id: f"#{r.id}  {r.source[:70]}" + ("  ⚑" if r.flags else "") + ("  ✏️" if r.corrected else "")
-    for r in rows
-}
+# Fixed option texts: streamlit 1.67 sends a selectbox's choice back as its formatted text, so a
+# text that changes (say, a mark once the sentence is corrected) would lose the selection.
+labels_by_id = {r.id: f"#{r.id}  {r.source[:70]}" for r in rows}
 if st.session_state.get("sentence") not in ids:
     st.session_state["sentence"] = ids[0]
 sid = st.selectbox("Sentence", ids, format_func=labels_by_id.get, key="sentence")
