@@ -50,6 +50,7 @@ class Registry(Generic[T]):
         self.backends = tuple(backends)
         self._factories: dict[str, Callable[..., T]] = {}
         self._loaded = not self.backends
+        self._unavailable: dict[str, str] = {}  # backend module -> the dependency it lacks
 
     def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
         def decorate(factory: Callable[..., T]) -> Callable[..., T]:
@@ -70,7 +71,8 @@ class Registry(Generic[T]):
             except ModuleNotFoundError as exc:
                 if exc.name == module:
                     raise
-                # a missing optional dependency of that backend: it stays unknown
+                # a missing optional dependency of that backend: it stays unknown, and says why
+                self._unavailable[module] = f"{module} needs {exc.name}, not installed"
 
     def get(self, name: str) -> Callable[..., T]:
         """The factory (usually the class) registered as `name`; its class attributes are the
@@ -80,7 +82,11 @@ class Registry(Generic[T]):
             return self._factories[name]
         except (KeyError, TypeError):
             known = ", ".join(self.names()) or "none"
-            raise ConfigError(f"unknown {self.kind} {name!r}; known: {known}") from None
+            missing = "; ".join(self._unavailable.values())
+            raise ConfigError(
+                f"unknown {self.kind} {name!r}; known: {known}"
+                + (f" (not loaded: {missing})" if missing else "")
+            ) from None
 
     def check_params(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """The parameters validated against `name`'s constructor: unknown names and values of

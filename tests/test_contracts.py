@@ -376,3 +376,32 @@ def test_describe_params_lists_types_and_defaults():
     assert described["n_samplers"] == "an integer from 1 to 64 (default 2)"
     assert described["model"] == "one of 1, 2, 3 (default 3)"
     assert typing.get_origin(parameter_hints(ALIGNERS.get("eflomal"))["model"]) is typing.Literal
+
+
+def test_registry_loads_backends_lazily_and_names_a_missing_dependency(tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    (tmp_path / "xner_widgets.py").write_text(
+        "from core.registry import Registry\n\n"
+        "WIDGETS = Registry('widget', backends=('xner_widget_ok', 'xner_widget_broken'))\n"
+    )
+    (tmp_path / "xner_widget_ok.py").write_text(
+        "from xner_widgets import WIDGETS\n\n"
+        "@WIDGETS.register('plain')\n"
+        "def plain(size: int = 1) -> int:\n"
+        "    return size\n"
+    )
+    (tmp_path / "xner_widget_broken.py").write_text("import xner_no_such_package\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = importlib.import_module("xner_widgets").WIDGETS
+    assert "xner_widget_ok" not in sys.modules  # nothing imported until a lookup
+    assert registry.create("plain", size="3") == 3
+    with pytest.raises(ConfigError) as error:
+        registry.get("fancy")
+    assert str(error.value) == (
+        "unknown widget 'fancy'; known: plain (not loaded: xner_widget_broken needs "
+        "xner_no_such_package, not installed)"
+    )
+    for module in ("xner_widgets", "xner_widget_ok"):
+        monkeypatch.delitem(sys.modules, module)
