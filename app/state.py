@@ -48,7 +48,7 @@ def project_picker() -> Project | None:
     """A sidebar selector over the projects in the data home; returns the active one."""
     projects = list_projects()
     user_name()
-    st.sidebar.text_input("Your name (recorded with corrections)", key="user")
+    st.sidebar.text_input("Your name (recorded with corrections)", key="user", max_chars=64)
     if not projects:
         st.sidebar.warning(f"No projects in {data_home()}")
         return None

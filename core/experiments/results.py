@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.data.formats import PathLike, atomic_write, read_text
+from core.data.formats import PathLike, atomic_write, read_text, text_lines
 from core.errors import ConfigError, InputError
 from core.experiments.settings import MAIN_TYPES, MODES
 
@@ -217,7 +217,7 @@ def load_rows(paths: Iterable[PathLike]) -> list[dict]:
     A row without a setup (stored before setups were recorded) gets its file as its setup."""
     rows: list[dict] = []
     for path in paths:
-        for number, line in enumerate(read_text(path).splitlines(), 1):
+        for number, line in enumerate(text_lines(read_text(path)), 1):  # JSONL: LF only
             if not line.strip():
                 continue
             try:

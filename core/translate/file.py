@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from core.data.formats import nfc, read_text
+from core.data.formats import nfc, read_text, text_lines
 from core.errors import ConfigError, InputError
 from core.translate.base import TRANSLATORS, BatchSize, CacheSpec, Translator
 
@@ -68,7 +68,7 @@ class FileTranslator(Translator):
         raise InputError(message, self.path, number)
 
     def _read(self) -> None:
-        lines = read_text(self.path).splitlines()
+        lines = text_lines(read_text(self.path))  # LF only: U+2028 may sit inside a sentence
         if not any(line.strip() for line in lines):
             raise InputError("translation file is empty", self.path)
         for number, line in enumerate(lines, 1):
