@@ -82,11 +82,15 @@ def files(tmp_path):
         "src_txt": tmp_path / "en.txt",
         "tgt_txt": tmp_path / "pt.txt",
         "out": tmp_path / "out" / "result",
+        "src_tgt": tmp_path / "enpt.src-tgt",
+        "gold": tmp_path / "enpt.gold",
     }
     write_lines(paths["src_conll"], SOURCE)
     write_lines(paths["tgt_conll"], TARGET)
     write_lines(paths["src_txt"], ["Maria works in Lisbon ."])
     write_lines(paths["tgt_txt"], ["Maria trabalha em Lisboa ."])
+    write_lines(paths["src_tgt"], ["Maria works in Lisbon . ||| Maria trabalha em Lisboa ."])
+    write_lines(paths["gold"], ["1-1 2-2 3-3 4-4 5-5"])  # 1-based, as the gold sets are
     return {k: str(v) for k, v in paths.items()}
 
 
@@ -103,7 +107,8 @@ def commands(f: dict) -> dict[str, list[str]]:
             "--output",
             f["out"],
             "--quiet",
-        ],  # fmt: skip
+        ],
+        "eval-alignment": ["eval-alignment", "--src-tgt", f["src_tgt"], "--gold", f["gold"]],
         "project": [
             "project",
             "--source-conll",
@@ -115,7 +120,7 @@ def commands(f: dict) -> dict[str, list[str]]:
             "--output-conll",
             f["out"],
             "--quiet",
-        ],  # fmt: skip
+        ],
         "eval-projection": [
             "eval-projection",
             "--source-conll",
@@ -123,7 +128,7 @@ def commands(f: dict) -> dict[str, list[str]]:
             "--target-conll",
             f["tgt_conll"],
             "--quiet",
-        ],  # fmt: skip
+        ],
         "pipeline": [
             "pipeline",
             "translate-train",
@@ -135,7 +140,7 @@ def commands(f: dict) -> dict[str, list[str]]:
             "--output-conll",
             f["out"],
             "--quiet",
-        ],  # fmt: skip
+        ],
         "eval-intrinsic": [
             "eval-intrinsic",
             "--target-conll",
@@ -144,7 +149,7 @@ def commands(f: dict) -> dict[str, list[str]]:
             "pt",
             "--no-cache",
             "--quiet",
-        ],  # fmt: skip
+        ],
         "translate": [
             "translate",
             "--input",
@@ -157,12 +162,13 @@ def commands(f: dict) -> dict[str, list[str]]:
             "--output",
             f["out"],
             "--quiet",
-        ],  # fmt: skip
+        ],
     }
 
 
 CASES = (
-    [(c, *case) for c in ("align", "project", "eval-projection", "pipeline", "eval-intrinsic")
+    [(c, *case) for c in ("align", "eval-alignment", "project", "eval-projection", "pipeline",
+                          "eval-intrinsic")
      for case in ALIGNER_CASES]
     + [(c, *case) for c in ("project", "eval-projection", "pipeline", "eval-intrinsic")
        for case in METHOD_CASES]
@@ -203,5 +209,5 @@ def test_bad_labeler_parameter_is_one_clear_line(files, capsys):
 def test_the_valid_invocations_run(files, capsys):
     """The same command lines without the bad option succeed (so the errors above are the
     option's, not the invocation's)."""
-    for name in ("align", "project", "eval-projection", "pipeline", "translate"):
+    for name in ("align", "eval-alignment", "project", "eval-projection", "pipeline", "translate"):
         assert main(commands(files)[name]) == 0, name
