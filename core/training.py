@@ -66,7 +66,7 @@ def load_unlabelled(value: object, key: str, lang: str = "xx") -> list[list[str]
     for spec in _specs(value, key):
         fmt, path = spec.format, spec.path
         if fmt == "auto":
-            fmt = "tokens" if str(path).endswith(".txt") and not _looks_conll(path) else "conll"
+            fmt = "tokens" if str(path).endswith(".txt") and not looks_conll(path) else "conll"
         if fmt == "tokens":
             token_lists = [line.split() for line in read_lines(path, allow_empty_lines=True)]
         elif fmt == "text":
@@ -80,7 +80,7 @@ def load_unlabelled(value: object, key: str, lang: str = "xx") -> list[list[str]
     return out
 
 
-def _looks_conll(path: str) -> bool:
+def looks_conll(path: str) -> bool:
     with open(path, encoding="utf-8", errors="replace") as handle:
         first = handle.readline().split()
     return len(first) == 2 and (first[1] == "O" or first[1][:2] in ("B-", "I-"))

@@ -25,7 +25,7 @@ from pydantic import Field
 from tqdm import tqdm
 
 from core.aligners.base import ALIGNERS, Aligner, TokenPair
-from core.aligners.simalign_aligner import Layer, _encoder_config
+from core.aligners.simalign_aligner import Layer, encoder_config
 from core.data.types import Alignment, Link
 from core.errors import ConfigError, OfflineError
 from core.models import resolve_model
@@ -94,7 +94,7 @@ class AwesomeAligner(Aligner):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, not {batch_size!r}")
         model = resolve_model(model)
-        config = _encoder_config(model, device, layer)
+        config = encoder_config(model, device, layer)
         positions = getattr(config, "max_position_embeddings", None)
         if max_length is not None and (
             isinstance(max_length, bool)

@@ -65,7 +65,7 @@ def _load_config(model: str):  # noqa: ANN202 - a transformers PretrainedConfig
         raise ConfigError(f"{model!r} is neither a folder nor a Hub model id: {exc}") from None
 
 
-def _encoder_config(model: str, device: str, layer: object):  # noqa: ANN202 - a PretrainedConfig
+def encoder_config(model: str, device: str, layer: object):  # noqa: ANN202 - a PretrainedConfig
     """Check the device and the layer against the encoder's config (loaded, not its weights)."""
     import torch
 
@@ -121,7 +121,7 @@ class SimAlignAligner(Aligner):
             raise ConfigError(
                 f"token_type must be one of {', '.join(TOKEN_TYPES)}, not {token_type!r}"
             )
-        _encoder_config(model, device, layer)
+        encoder_config(model, device, layer)
         self.model = str(Path(model).expanduser()) if Path(model).expanduser().is_dir() else model
         self.method = method
         self.layer = layer

@@ -119,10 +119,10 @@ def run_tag(args: argparse.Namespace) -> int:
     from core.data.formats import read_conll, read_lines, write_conll
     from core.data.types import Sentence
     from core.taggers import load_tagger
-    from core.training import _looks_conll
+    from core.training import looks_conll
 
     tagger = load_tagger(args.model)
-    if _looks_conll(args.input):
+    if looks_conll(args.input):
         token_lists = [s.tokens for s in read_conll(args.input)]
     else:
         token_lists = [line.split() for line in read_lines(args.input, allow_empty_lines=True)]
