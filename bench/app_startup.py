@@ -1,18 +1,22 @@
 """Time from the README's app command to a usable explorer, on a fresh clone.
 
 Clones this repository into a temporary folder, runs `python -m streamlit run app/main.py` there
-with no data folder (so the demo project is built on first start, offline), and measures with a
-headless Chromium until the explorer shows sentence 0 with its alignment links. Then restarts
-it (demo cached) and measures again.
+and measures with a headless Chromium until the explorer shows sentence 0 with its alignment
+links (first start: the demo project is built, offline), then restarts it (demo cached) and
+measures again. The data folder is $XNER_HOME (or --home) when given, else a new empty folder
+per run, so that every first start is a real first start; the server listens on --port when
+given, else on a free port.
 
-    python bench/app_startup.py            # prints JSON
+    python bench/app_startup.py [--runs 5] [--port 8600] [--home DIR]   # prints JSON
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,9 +42,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def one_start(clone: Path, browser) -> dict:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "XNER_HOME"}
+def one_start(clone: Path, browser, home: Path, port: int) -> dict:
+    port = port or free_port()
+    env = dict(os.environ, XNER_HOME=str(home))
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port)],
@@ -71,17 +75,52 @@ def one_start(clone: Path, browser) -> dict:
         proc.wait(10)
 
 
+def spread(values: list[float]) -> dict:
+    return {
+        "median": round(statistics.median(values), 2),
+        "min": round(min(values), 2),
+        "max": round(max(values), 2),
+    }
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1, help="first+second start pairs")
+    parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=Path(os.environ["XNER_HOME"]) if os.environ.get("XNER_HOME") else None,
+        help="the app's data folder (default $XNER_HOME, else a new empty one per run)",
+    )
+    args = parser.parse_args()
+    loads = [os.getloadavg()[0]]
+    starts: dict[str, list[dict]] = {"first_start": [], "second_start": []}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         clone = Path(tmp) / "xner"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        first = one_start(clone, browser)
-        second = one_start(clone, browser)
+        for run in range(args.runs):
+            home = args.home or Path(tmp) / f"home{run}"
+            starts["first_start"].append(one_start(clone, browser, home, args.port))
+            starts["second_start"].append(one_start(clone, browser, home, args.port))
+            loads.append(os.getloadavg()[0])
         browser.close()
-    print(json.dumps({"fresh_clone_first_start": first, "second_start_demo_cached": second}))
+    report = {
+        name: {
+            key: spread([r[key] for r in runs]) for key in ("server_healthy_s", "explorer_usable_s")
+        }
+        for name, runs in starts.items()
+    }
+    report.update(
+        runs=args.runs,
+        home=str(args.home) if args.home else "a new empty folder per run",
+        port=args.port or "free",
+        load_1min=[round(x, 2) for x in loads],
+    )
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":
