@@ -186,7 +186,7 @@ def _run_projection(targets: Sequence[Sentence], setup: IntrinsicSetup) -> dict:
     translator = setup.translator()
     data = prepare(targets, setup.lang, translator, setup.labeler, setup.progress)
     projector = setup.projector()
-    if getattr(projector, "needs_alignment", True):
+    if projector.needs_alignment:
         pairs, align_seconds = align(data, setup.aligner(), setup.extra, setup.progress)
     else:
         pairs, align_seconds = data.blind_pairs(), 0.0
