@@ -12,9 +12,10 @@ from app.components import annotator, legend_html, links_svg, matrix_html, spans
 from app.state import project_picker, user_name
 from app.text import plain
 from core.data.tags import tags_to_spans
-from core.workbench.corrections import REMOVE
+from core.workbench.corrections import REMOVE, describe_span
 from core.workbench.explorer import (
     COMBINE,
+    GOLD_FILTERS,
     ORDERS,
     Thresholds,
     alignment_matrix,
@@ -23,6 +24,8 @@ from core.workbench.explorer import (
     flag_counts,
     flag_explanation,
     flag_names,
+    gold_filter,
+    gold_scores,
     ordered,
     projection_of_links,
     reasons,
@@ -70,6 +73,15 @@ review_filter = side.selectbox(
 )
 order = side.radio("Order", list(ORDERS), format_func=ORDERS.get, key="order", horizontal=True)
 only_corrected = side.checkbox("Only corrected sentences", key="only_corrected")
+gold = project.gold()
+gold_per, gold_total = gold_scores(a, gold) if gold else ({}, None)
+gold_only = (
+    side.selectbox(
+        "Against the gold labels", list(GOLD_FILTERS), format_func=GOLD_FILTERS.get, key="gold"
+    )
+    if gold
+    else "all"
+)
 low, high = score_range(a)
 with side.expander("Thresholds"):
     ratio = st.slider("Length ratio", 1.1, 4.0, 1.5, 0.1, key="th_ratio")
@@ -100,6 +112,8 @@ rows = sentence_rows(
 )
 if review_filter != "all":
     rows = [r for r in rows if review_states.get(r.id, "unreviewed") == review_filter]
+if gold_only != "all":
+    rows = [r for r in rows if gold_filter(gold_per.get(r.id), gold_only)]
 rows = ordered(rows, order)
 queue = Queue([r.id for r in rows], flagged={r.id for r in rows if r.flags})
 by_id = {p.pair.id: n for n, p in enumerate(a)}
@@ -143,6 +157,17 @@ cols = st.columns(len(counts) + 1)
 cols[0].metric("Listed", f"{len(rows)} / {len(a)}")
 for col, (name, count) in zip(cols[1:], counts.items()):
     col.metric(name, count, help=flag_explanation(name))
+if gold_total is not None:
+    g1, g2, g3, g4 = st.columns(4)
+    g1.metric(f"Precision vs gold ({view_a})", f"{gold_total.precision:.3f}")
+    g2.metric("Recall vs gold", f"{gold_total.recall:.3f}")
+    g3.metric("F1 vs gold", f"{gold_total.f1:.3f}")
+    g4.metric(
+        "False positives / misses",
+        f"{len(gold_total.false_positives)} / {len(gold_total.misses)}",
+        help="Exact spans (start, end and label), micro-averaged over the project's "
+        f"{len(gold_per)} sentences with gold labels.",
+    )
 
 if not rows:
     how = " AND ".join(flags) if combine == "all" else " OR ".join(flags)
@@ -164,6 +189,15 @@ table = pd.DataFrame(
         "entities": [r.entities for r in rows],
         "projected": [r.projected for r in rows],
         "corrected": [r.corrected for r in rows],
+        **(
+            {
+                "F1 vs gold": [
+                    round(gold_per[r.id].f1, 3) if r.id in gold_per else None for r in rows
+                ]
+            }
+            if gold
+            else {}
+        ),
     }
 )
 st.dataframe(
@@ -241,6 +275,19 @@ st.html(
         element_id="target-spans",
     )
 )
+if gold and sid in gold:
+    score = gold_per[sid]
+    st.markdown(f"**Gold ({tgt_lang})** — projection by {view_a}: {score.describe()}")
+    st.html(spans_html(pair.target.tokens, tags_to_spans(gold[sid]), element_id="gold-spans"))
+
+    def _listed(spans: list) -> str:
+        return ", ".join(describe_span(span, pair.target.tokens) for span in spans) or "none"
+
+    st.html(
+        '<ul id="gold-diff" style="margin:0">'
+        f'<li data-kind="false-positives"><b>false positives</b>: {escape(_listed(score.false_positives))}</li>'
+        f'<li data-kind="misses"><b>misses</b>: {escape(_listed(score.misses))}</li></ul>'
+    )
 if why:
     st.html(
         '<ul id="flag-reasons" style="margin:0;color:#8a1c1c">'

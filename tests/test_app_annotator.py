@@ -91,3 +91,30 @@ def test_explorer_filters_say_and_or(home):  # noqa: F811
         assert (
             "flags combined: unprojected AND length mismatch AND low score" in at.warning[0].value
         )
+
+
+def test_gold_next_to_the_projection(home):  # noqa: F811
+    from streamlit.testing.v1 import AppTest
+
+    from core.workbench.workspace import project_from_files
+    from tests.app_support import StringAligner
+    from tests.test_app_pages import MAIN, TIMEOUT
+    from tests.test_gold_and_labelled import SOURCE, TARGET_GOLD
+
+    data = home / "gold-data"
+    data.mkdir()
+    (data / "source.conll").write_text(SOURCE)
+    (data / "target.conll").write_text(TARGET_GOLD)
+    project_from_files("gold", [data], home=home, aligners={"string": StringAligner()})
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
+    at.session_state["project"] = "gold"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["F1 vs gold"] == "0.857" and metrics["False positives / misses"] == "0 / 1"
+    assert "F1 vs gold" in at.dataframe[0].value.columns
+    at.selectbox(key="gold").set_value("misses").run()
+    assert list(at.dataframe[0].value["id"]) == ["1"]
+    body = _html(at)
+    assert 'id="gold-spans"' in body and 'data-label="ORG"' in body
+    assert "<b>misses</b>: ORG &#x27;trabalha&#x27; (token 1)" in body

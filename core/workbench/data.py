@@ -133,6 +133,7 @@ class Inputs:
     source: Path | None = None  # labelled source CoNLL
     target: Path | None = None  # target CoNLL (tags ignored) or raw text, one sentence per line
     tsv: Path | None = None  # source<TAB>target per line; the source gets labelled by a model
+    labelled: list[Path] = field(default_factory=list)  # labelled data alone, to review as is
 
     @property
     def kind(self) -> str:
@@ -140,7 +141,31 @@ class Inputs:
             return "projections"
         if self.tsv:
             return "tsv"
+        if self.labelled:
+            return "labelled"
         return "pair"
+
+
+def looks_like_conll(path: PathLike, lines: int = 20) -> bool:
+    """Whether a .txt file is token-per-line CoNLL (as MasakhaNER's train/dev/test.txt are):
+    its first non-blank lines all end in an IOB2 tag after a token."""
+    from core.data.tags import is_valid_tag
+
+    seen = 0
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            for line in handle:
+                if not line.strip() or line.startswith("-DOCSTART-"):
+                    continue
+                columns = line.split()
+                if len(columns) < 2 or not is_valid_tag(columns[-1]):
+                    return False
+                seen += 1
+                if seen >= lines:
+                    break
+    except (OSError, UnicodeDecodeError):
+        return False
+    return seen > 0
 
 
 def _role(path: Path) -> str:
@@ -176,8 +201,10 @@ def find_inputs(paths: Sequence[PathLike]) -> Inputs:
     if inputs.projections:
         return inputs
     tsv = [f for f in files if f.suffix.lower() in TSV_SUFFIXES]
-    conll = [f for f in files if f.suffix.lower() in CONLL_SUFFIXES]
     text = [f for f in files if f.suffix.lower() in TEXT_SUFFIXES]
+    conll = [f for f in files if f.suffix.lower() in CONLL_SUFFIXES]
+    conll += [f for f in text if looks_like_conll(f)]  # MasakhaNER ships CoNLL as .txt
+    text = [f for f in text if f not in conll]
     if tsv and not conll:
         if len(tsv) > 1:
             raise InputError(f"{len(tsv)} TSV files given; load one parallel TSV at a time")
@@ -186,6 +213,12 @@ def find_inputs(paths: Sequence[PathLike]) -> Inputs:
     if len(conll) == 1 and len(text) == 1:
         inputs.source, inputs.target = conll[0], text[0]
         return inputs
+    if conll and not text and not tsv:
+        roles = {_role(f) for f in conll}
+        if len(conll) == 1 or (len(conll) > 2 and "source" not in roles):
+            # One labelled file, or a dataset folder of splits (train/dev/test): labels to review.
+            inputs.labelled = conll
+            return inputs
     if len(conll) == 2 and not text:
         roles = {_role(f): f for f in conll}
         if "source" in roles:
@@ -229,11 +262,17 @@ def read_conll_checked(
 
 def read_target(path: PathLike, lang: str, max_bytes: int | None = None) -> list[Sentence]:
     """Target sentences from CoNLL (tags dropped) or raw text (tokenised here)."""
+    return [
+        Sentence(s.tokens, None, s.id, lang) for s in read_target_labelled(path, lang, max_bytes)
+    ]
+
+
+def read_target_labelled(path: PathLike, lang: str, max_bytes: int | None = None) -> list[Sentence]:
+    """Target sentences with their tags when the file is CoNLL (gold labels, as in
+    Europarl-NER or MasakhaNER), else tokenised raw text without tags."""
     check_size(path, max_bytes)
-    if Path(path).suffix.lower() in CONLL_SUFFIXES:
-        return [
-            Sentence(s.tokens, None, s.id, lang) for s in read_conll_checked(path, lang, max_bytes)
-        ]
+    if Path(path).suffix.lower() in CONLL_SUFFIXES or looks_like_conll(path):
+        return read_conll_checked(path, lang, max_bytes)
     from core.data.tokenize import Tokenizer
 
     tokenizer = Tokenizer(lang)

@@ -4,8 +4,8 @@ surface likely alignment errors, search, filtering, a side-by-side comparison of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from core.data.types import Projection, Span
 from core.registry import Registry
@@ -386,3 +386,90 @@ def projection_of_links(p: Projection) -> dict[tuple[int, int], str]:
         for link in s.links:
             out[(int(link[0]), int(link[1]))] = s.label
     return out
+
+
+# ---------------------------------------------------------------------- gold vs projected
+
+
+@dataclass
+class GoldScore:
+    """Projected spans against gold spans (exact start, end and label, as seqeval counts)."""
+
+    true_positives: int = 0
+    false_positives: list[Span] = field(default_factory=list)
+    misses: list[Span] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positives + len(self.false_positives)
+        return self.true_positives / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        gold = self.true_positives + len(self.misses)
+        return self.true_positives / gold if gold else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def add(self, other: GoldScore) -> None:
+        self.true_positives += other.true_positives
+        self.false_positives += other.false_positives
+        self.misses += other.misses
+
+    def describe(self) -> str:
+        return (
+            f"P {self.precision:.3f} · R {self.recall:.3f} · F1 {self.f1:.3f} "
+            f"({self.true_positives} correct, {len(self.false_positives)} false positives, "
+            f"{len(self.misses)} misses)"
+        )
+
+
+def gold_score(predicted: Sequence[str], gold: Sequence[str]) -> GoldScore:
+    """Score predicted IOB2 tags against gold IOB2 tags of the same sentence."""
+    from core.data.tags import tags_to_spans
+
+    if len(predicted) != len(gold):
+        raise ValueError(f"{len(predicted)} predicted tags for {len(gold)} gold tags")
+    found, wanted = set(tags_to_spans(list(predicted))), set(tags_to_spans(list(gold)))
+    return GoldScore(len(found & wanted), sorted(found - wanted), sorted(wanted - found))
+
+
+GOLD_FILTERS = {
+    "all": "all sentences",
+    "false positives": "with a projected span the gold does not have",
+    "misses": "with a gold span the projection missed",
+    "exact": "projection equals the gold",
+}
+
+
+def gold_scores(
+    view: Sequence[Projection], gold: Mapping[str, Sequence[str]]
+) -> tuple[dict[str, GoldScore], GoldScore]:
+    """Per sentence and project-level (micro-averaged) scores of a view against the gold."""
+    per: dict[str, GoldScore] = {}
+    total = GoldScore()
+    for p in view:
+        tags = gold.get(p.pair.id)
+        if tags is None:
+            continue
+        score = gold_score(p.target_tags(), tags)
+        per[p.pair.id] = score
+        total.add(score)
+    return per, total
+
+
+def gold_filter(score: GoldScore | None, wanted: str) -> bool:
+    if wanted == "all":
+        return True
+    if score is None:
+        return False
+    if wanted == "false positives":
+        return bool(score.false_positives)
+    if wanted == "misses":
+        return bool(score.misses)
+    if wanted == "exact":
+        return not score.false_positives and not score.misses
+    raise ValueError(f"gold filter must be one of {', '.join(GOLD_FILTERS)}, not {wanted!r}")

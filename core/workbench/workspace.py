@@ -29,6 +29,7 @@ from core.aligners.base import Aligner, TokenPair
 from core.data.formats import (
     PathLike,
     atomic_write,
+    read_conll,
     read_projections_jsonl,
     write_conll,
     write_projections_jsonl,
@@ -40,6 +41,7 @@ from core.workbench.corrections import CorrectionStore, content_key, corrected_s
 from core.workbench.data import safe_filename, safe_project_name
 from core.workbench.interchange import ApplyReport, Item, apply_import
 
+GOLD_FILE = "gold.conll"  # the target side's own labels, when the data came with them
 DEFAULT_HOME = homes.DEFAULT_DATA_HOME
 # Every projection method that works from the word alignment alone (not one that translates);
 # the reference method first: a project opens on its view.
@@ -136,6 +138,21 @@ class Project:
             self.projections(key), self.corrections.all_current(), only_corrected
         )
 
+    def gold(self) -> dict[str, list[str]] | None:
+        """Gold target tags by sentence id, when the project has them (None otherwise).
+
+        gold.conll lists the sentences in project order; a sentence whose tokens differ from
+        the project's is left out rather than scored against the wrong labels."""
+        path = self.path / GOLD_FILE
+        if not path.is_file():
+            return None
+        gold = read_conll(path)
+        out = {}
+        for (sid, tokens), sentence in zip(self.sentences(), gold):
+            if sentence.tokens == tokens and sentence.tags is not None:
+                out[sid] = sentence.tags
+        return out
+
     def exchange_items(self, key: str, only_corrected: bool = False) -> list[Item]:
         """The sentences to hand to an annotation tool: current labels plus the `key` projection."""
         corrected = {s.id: s for s in self.corrected(key, only_corrected)}
@@ -159,6 +176,29 @@ class Project:
         out = Path(path) if path else self.path / "exports" / f"{self.name}.corrected.conll"
         write_conll(out, self.corrected(key, only_corrected))
         return out
+
+
+def has_labels(sentence: Sentence) -> bool:
+    return bool(sentence.tags) and any(tag != "O" for tag in sentence.tags)
+
+
+def labels_as_projections(
+    sentences: Sequence[Sentence], method: str = "labels"
+) -> list[Projection]:
+    """Labelled sentences without a source side, as projections onto themselves (every token
+    linked to itself), so that their labels can be reviewed, corrected and exported."""
+    from core.data.types import Alignment, ProjectedSpan, SentencePair
+
+    out = []
+    for s in sentences:
+        links = frozenset((i, i) for i in range(len(s.tokens)))
+        pair = SentencePair(s, Sentence(list(s.tokens), None, s.id, s.lang), Alignment(links), s.id)
+        spans = [
+            ProjectedSpan(span, span, method, 1.0, tuple((i, i) for i in span.indices()))
+            for span in s.spans
+        ]
+        out.append(Projection(pair, spans, method))
+    return out
 
 
 def list_projects(home: PathLike | None = None) -> list[Project]:
@@ -193,6 +233,7 @@ def _write_project(
     views: dict[tuple[str, str], list[Projection]],
     meta: dict,
     overwrite: bool,
+    gold: Sequence[Sentence] | None = None,
 ) -> Project:
     root = projects_dir(home)
     root.mkdir(parents=True, exist_ok=True)
@@ -210,6 +251,9 @@ def _write_project(
             write_projections_jsonl(staging / "views" / file, projections)
             entries.append({"key": key, "method": method, "aligner": aligner, "file": file})
         meta = dict(meta, name=name, views=entries, created=time.strftime("%Y-%m-%d %H:%M:%S"))
+        if gold:
+            write_conll(staging / GOLD_FILE, gold)
+            meta["gold"] = GOLD_FILE
         if final.exists() and (final / "corrections.sqlite").exists():
             # Keep the corrections of a rebuilt project whose sentences still exist: they follow
             # their sentence by content (core.workbench.corrections.reconcile); the rest are set
@@ -253,9 +297,17 @@ def build_project(
     overwrite: bool = False,
     progress: Progress | None = None,
 ) -> Project:
-    """Align the pairs with every aligner, project with every method, save as a project."""
+    """Align the pairs with every aligner, project with every method, save as a project.
+
+    Targets that carry labels (a labelled target CoNLL) are kept as the project's gold, so the
+    explorer can score each projection against them; the labels play no part in projecting."""
     from core.pipelines.steps import align_pairs, make_pairs, project_pairs
     from core.projection.base import get_projector
+
+    gold = [t for t in targets if t.tags] if any(has_labels(t) for t in targets) else None
+    if gold is not None and len(gold) != len(targets):
+        gold = None  # labels on some targets only: not a gold set
+    targets = [Sentence(list(t.tokens), None, t.id, t.lang) for t in targets]
 
     report = progress or (lambda message, fraction: None)
     started = time.perf_counter()
@@ -278,7 +330,7 @@ def build_project(
         built_seconds=round(time.perf_counter() - started, 2),
         extra_pairs=len(extra),
     )
-    return _write_project(home, name, views, info, overwrite)
+    return _write_project(home, name, views, info, overwrite, gold)
 
 
 def import_projections(
@@ -317,7 +369,7 @@ def project_from_files(
         find_inputs,
         read_conll_checked,
         read_projection_files,
-        read_target,
+        read_target_labelled,
         read_tsv_pairs,
     )
 
@@ -342,9 +394,25 @@ def project_from_files(
         ]
         meta["inputs"] = [inputs.tsv.name]
         meta["labeler"] = labeler
+    elif inputs.kind == "labelled":
+        sentences = []
+        for path in inputs.labelled:
+            prefix = f"{path.stem}-" if len(inputs.labelled) > 1 else ""
+            for s in read_conll_checked(path, target_lang):
+                sentences.append(Sentence(s.tokens, s.tags, prefix + s.id, target_lang))
+        meta.update(
+            inputs=[p.name for p in inputs.labelled],
+            source_lang=target_lang,
+            sentences=len(sentences),
+            source_entities=sum(len(s.spans) for s in sentences),
+            description="labelled data loaded to review: the labels are the view, every "
+            "sentence is shown against itself",
+        )
+        views = {("", "labels"): labels_as_projections(sentences)}
+        return _write_project(home, name, views, meta, overwrite)
     else:
         sources = read_conll_checked(inputs.source, source_lang)
-        targets = read_target(inputs.target, target_lang)
+        targets = read_target_labelled(inputs.target, target_lang)
         check_parallel(sources, targets, inputs)
         meta["inputs"] = [inputs.source.name, inputs.target.name]
     return build_project(
