@@ -211,3 +211,21 @@ def test_the_valid_invocations_run(files, capsys):
     option's, not the invocation's)."""
     for name in ("align", "eval-alignment", "project", "eval-projection", "pipeline", "translate"):
         assert main(commands(files)[name]) == 0, name
+
+
+def test_components_lists_kinds_capabilities_and_parameters(capsys):
+    assert main(["components"]) == 0
+    kinds = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines())
+    assert list(kinds) == ["aligner", "method", "translator", "labeler", "tagger"]
+    assert "eflomal" in kinds["aligner"].split(", ") and "marker" in kinds["method"].split(", ")
+    assert main(["components", "method"]) == 0
+    assert "marker  (needs_translator)" in capsys.readouterr().out.splitlines()
+    assert main(["components", "aligner", "eflomal"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(
+        line.split() == "n_samplers an integer from 1 to 64 (default 2)".split() for line in lines
+    )
+    assert main(["components", "widget"]) == 1
+    assert capsys.readouterr().err.startswith("xner: error: unknown component kind 'widget'")
+    assert main(["components", "aligner", "nope"]) == 1
+    assert capsys.readouterr().err.startswith("xner: error: unknown aligner 'nope'; known: ")
