@@ -67,8 +67,8 @@ if not rows:
 
 families = setup_families(rows)
 titles = {f.family: setup_title(f) for f in families}
-if st.session_state.get("results_setup") not in titles:
-    st.session_state["results_setup"] = families[0].family
+if st.session_state.get("results_setup") not in titles:  # the largest setup first
+    st.session_state["results_setup"] = max(families, key=lambda f: f.rows).family
 family = st.selectbox(
     "Setup", list(titles), format_func=titles.get, key="results_setup",
     help="Runs of other setups are never averaged together.",

@@ -20,6 +20,7 @@ from core.experiments.results import (
     setup_families,
     summarise,
 )
+from core.experiments.settings import MODES
 
 __all__ = [
     "SetupSummary",
@@ -41,7 +42,8 @@ __all__ = [
 
 def setup_title(setup: SetupSummary) -> str:
     """`flagship [4be146] — yor, hau · direct, distill · 12 runs (run registry)`."""
-    langs, modes = ", ".join(setup.languages), ", ".join(setup.modes)
+    langs = ", ".join(setup.languages)
+    modes = ", ".join(sorted(setup.modes, key=lambda m: MODES.index(m) if m in MODES else 9))
     sources = ", ".join(s for s in setup.sources if s)
     return f"{setup.label} — {langs} · {modes} · {setup.rows} runs" + (
         f" ({sources})" if sources else ""
