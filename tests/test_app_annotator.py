@@ -118,3 +118,31 @@ def test_gold_next_to_the_projection(home):  # noqa: F811
     body = _html(at)
     assert 'id="gold-spans"' in body and 'data-label="ORG"' in body
     assert "<b>misses</b>: ORG &#x27;trabalha&#x27; (token 1)" in body
+
+
+def test_load_data_clears_a_refused_upload_and_refreshes_after_success(home, monkeypatch):  # noqa: F811
+    import core.workbench.workspace
+    from tests.app_support import StringAligner
+
+    monkeypatch.setattr(
+        core.workbench.workspace, "default_aligners", lambda names=(): {"string": StringAligner()}
+    )
+    at = app("data")
+    assert at.text_input(key="target_lang").value == ""  # no made-up default language
+    at.file_uploader(key="files_0").set_value([("a.conll", b"not conll at all\n", "text/plain")])
+    at.button[0].click().run()
+    assert "were removed from the upload box" in at.error[0].value
+    assert at.file_uploader(key="files_1").value in (None, [])  # a fresh, empty box
+    # A MasakhaNER-style folder named by its language, given as a path in the data home.
+    folder = home / "yor"
+    folder.mkdir()
+    for split in ("train", "dev", "test"):
+        (folder / f"{split}.txt").write_text("Adé B-PER\nlọ O\n\n")
+    at.text_input(key="new_name").set_value("yor-review")
+    at.text_input(key="path").set_value(str(folder))
+    at.button[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert "language yor" in at.success[0].value
+    assert "yor-review" in list(at.dataframe[0].value["project"])  # the list is current
+    assert at.session_state["project"] == "yor-review"  # and the sidebar opens it
+    assert get_project("yor-review", home).meta["target_lang"] == "yor"

@@ -157,7 +157,7 @@ def test_corrections_page_history_undo_and_export(home):
 def test_load_data_page_refuses_a_file_that_is_not_conll(home):
     at = app("data")
     at.text_input(key="new_name").set_value("bad")
-    at.file_uploader(key="files").set_value(
+    at.file_uploader(key="files_0").set_value(
         [
             ("notes.conll", b"Just some prose here.\nAnd more prose.\n", "text/plain"),
             ("target.txt", b"Apenas texto.\n", "text/plain"),
@@ -190,7 +190,7 @@ def test_load_data_page_builds_a_project_from_uploads(home, monkeypatch):
     )
     at = app("data")
     at.text_input(key="new_name").set_value("../../escape")
-    at.file_uploader(key="files").set_value(
+    at.file_uploader(key="files_0").set_value(
         [
             ("../../source.conll", b"Ana B-PER\nfala O\n\nRui B-PER\nri O\n", "text/plain"),
             ("..\\target.txt", b"Ana fala\nRui ri\n", "text/plain"),

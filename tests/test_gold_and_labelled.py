@@ -85,3 +85,16 @@ def test_the_real_masakhaner_yor_folder_is_accepted():
     inputs = find_inputs([DATA / "masakhaner2" / "yor"])
     assert inputs.kind == "labelled"
     assert sorted(p.name for p in inputs.labelled) == ["dev.txt", "test.txt", "train.txt"]
+
+
+def test_the_target_language_is_told_by_names_only_when_they_say_it(tmp_path):
+    from core.workbench.data import guess_language
+
+    for name in ("yor", "en", "data"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "data" / "de.test.conll02").write_text("x O\n")
+    (tmp_path / "data" / "target.txt").write_text("x\n")
+    assert guess_language([tmp_path / "yor"]) == "yor"
+    assert guess_language([tmp_path / "en"]) == ""  # a source-side name never counts
+    assert guess_language([tmp_path / "data" / "de.test.conll02"]) == "de"
+    assert guess_language([tmp_path / "data" / "target.txt"]) == ""

@@ -146,6 +146,24 @@ class Inputs:
         return "pair"
 
 
+_LANGUAGE_NAME = re.compile(r"^[a-z]{2,3}$")
+_NOT_LANGUAGES = {"en", "eng", "src", "tgt", "trg", "dev", "all", "txt", "new", "old", "out"}
+
+
+def guess_language(paths: Sequence[PathLike]) -> str:
+    """A target language code told by the data's names (a folder `yor`, a file `de.test.conll02`
+    or `pt.txt`), or "" when the names do not say; source-side names such as `en` never count."""
+    for path in map(Path, paths):
+        names = [path.name] if path.is_dir() else [path.name.split(".")[0], path.parent.name]
+        if path.is_dir():
+            names += [f.name.split(".")[0] for f in sorted(path.iterdir()) if f.is_file()]
+        for name in names:
+            lowered = name.lower()
+            if _LANGUAGE_NAME.match(lowered) and lowered not in _NOT_LANGUAGES:
+                return lowered
+    return ""
+
+
 def looks_like_conll(path: PathLike, lines: int = 20) -> bool:
     """Whether a .txt file is token-per-line CoNLL (as MasakhaNER's train/dev/test.txt are):
     its first non-blank lines all end in an IOB2 tag after a token."""
