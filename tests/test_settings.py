@@ -168,3 +168,14 @@ def test_homes_follow_one_rule(tmp_path, monkeypatch):
     monkeypatch.delenv("XNER_HOME")
     monkeypatch.chdir(tmp_path)
     assert runs_home() == data_home() / "runs" == (tmp_path / "xner_data" / "runs").resolve()
+
+
+def test_runs_launch_names_the_job_file_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XNER_HOME", str(tmp_path / "home"))
+    job = tmp_path / "job.yaml"
+    job.write_text("mode: direct\ntrain: a.conll\ntest: b.conll\nepochs: eight\n")
+    code = xner(["runs", "launch", "train", "--config", str(job)])
+    assert_one_line_error(capsys, code, f"{job}:4: epochs", "'eight'")
+    from core.runs import RunManager
+
+    assert RunManager().list() == []  # nothing launched

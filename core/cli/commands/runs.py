@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "runs",
         help="list, launch, follow, cancel and resume background runs",
         description="Background runs with a persistent record (SQLite under the runs folder: "
-        "--home, else $XNER_RUNS, else $XNER_HOME/runs, else ./runs). Runs launched from the "
+        "--home, else $XNER_RUNS, else $XNER_HOME/runs, else ./xner_data/runs). Runs launched from the "
         "app appear here and the other way round. IDs may be abbreviated to a unique prefix or "
         "suffix.",
     )
@@ -199,9 +199,21 @@ def _follow(manager, run_id: str) -> int:
     return 0 if run.status == "succeeded" else 1
 
 
+def _check_job_file(kind: str, path: str | None, config: dict) -> None:
+    """A train or demo job from a file is checked here, so that an error names its line."""
+    from core.experiments.settings import DemoJob, TrainJob, read_yaml, validate
+
+    model = {"train": TrainJob, "demo": DemoJob}.get(kind)
+    if model is None or not path or path.strip().startswith("{"):
+        return
+    _data, root = read_yaml(path)
+    validate(model, config, path, root)
+
+
 def run_launch(args: argparse.Namespace) -> int:
     manager = _manager(args)
     config = {**load_config(args.config), **parse_params(args.set)}
+    _check_job_file(args.kind, args.config, config)
     run = manager.launch(
         args.kind,
         config,
