@@ -54,10 +54,12 @@ def project_picker() -> Project | None:
         return None
     names = [p.name for p in projects]
     titles = {p.name: p.title for p in projects}
-    current = st.session_state.get("project", DEMO_NAME)
+    # A reload or a shared link (?project=...) opens the project it names.
+    current = st.session_state.get("project") or st.query_params.get("project") or DEMO_NAME
     if current not in names:
         current = names[0]
     st.session_state["project"] = st.sidebar.selectbox(
         "Project", names, index=names.index(current), format_func=lambda n: titles.get(n, n)
     )
+    st.query_params["project"] = st.session_state["project"]
     return get_project(st.session_state["project"])

@@ -146,3 +146,19 @@ def test_load_data_clears_a_refused_upload_and_refreshes_after_success(home, mon
     assert "yor-review" in list(at.dataframe[0].value["project"])  # the list is current
     assert at.session_state["project"] == "yor-review"  # and the sidebar opens it
     assert get_project("yor-review", home).meta["target_lang"] == "yor"
+
+
+def test_project_and_sentence_come_from_the_url(home):  # noqa: F811
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app_pages import MAIN, TIMEOUT
+
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
+    at.query_params["project"] = "demo"
+    at.query_params["sentence"] = "7"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="sentence").value == "7"
+    at.selectbox(key="sentence").set_value("9").run()
+    assert at.query_params["sentence"] == ["9"] or at.query_params["sentence"] == "9"
+    assert at.query_params["project"] in ("demo", ["demo"])
