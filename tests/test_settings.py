@@ -121,6 +121,7 @@ def write_pair(tmp_path: Path) -> list[str]:
          ["max_length", "'abc'"]),
         (["--method", "candidates-greedy", "--method-param", "max_length=-5"],
          ["max_length", "-5"]),
+        (["--types", "PER", "FOO"], ["--types", "'FOO'", "known: PER"]),
     ],
 )  # fmt: skip
 def test_bad_component_options_on_the_command_line(tmp_path, capsys, extra, needles):

@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _check_shared_options(args)
         code = int(args.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
         return code
@@ -54,6 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("xner: interrupted", file=sys.stderr)
         return 130
+
+
+def _check_shared_options(args: argparse.Namespace) -> None:
+    """Options several commands share, checked once: --types names known entity types."""
+    if getattr(args, "types", None):
+        from core.experiments.settings import check_entity_types
+
+        check_entity_types(args.types, "--types")
 
 
 def _error(message: str) -> int:

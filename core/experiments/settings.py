@@ -71,6 +71,14 @@ def _entity_types(value: list[str]) -> list[str]:
 EntityTypes = Annotated[list[StrictStr], Field(min_length=1)]
 
 
+def check_entity_types(values: list[str], source: str) -> list[str]:
+    """`values` if every one is a known entity type, else a ConfigError naming `source`."""
+    try:
+        return _entity_types(list(values))
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
 class Settings(BaseModel):
     """Strict (no "5" for 5, no true for 1) and closed: an unknown key lists the accepted ones."""
 
