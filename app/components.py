@@ -4,6 +4,7 @@ token for its link), and the alignment matrix."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
@@ -19,7 +20,7 @@ COLORS = {
 }
 DEFAULT_COLOR = "#ddd"
 LINK_COLOR = "#9aa0a6"
-CHAR_W = 8.4  # px per character of 14 px monospace: token boxes are laid out without a browser
+CHAR_W = 8.4  # px per letter of the 14 px drawing font (an estimate: laid out without a browser)
 PAD = 14
 GAP = 8
 
@@ -71,15 +72,24 @@ def _token(i: int, token: str, chosen: set[int], show_index: bool) -> str:
     return f'<span class="xner-tok" data-i="{i}" style="{style}">{escape(token)}{sub}</span>'
 
 
+def text_width(token: str) -> float:
+    """Estimated width of a token in the drawing's 14 px sans-serif font: combining marks (the
+    tone marks of Yoruba, say) sit on their letter and take no room of their own."""
+    return sum(0 if unicodedata.combining(c) else CHAR_W for c in token)
+
+
 def _layout(tokens: Sequence[str]) -> list[tuple[float, float]]:
     """(x, width) of each token box in a row."""
     x = 4.0
     out = []
     for token in tokens:
-        width = max(len(token), 1) * CHAR_W + PAD
+        width = max(text_width(token), CHAR_W) + PAD
         out.append((x, width))
         x += width + GAP
     return out
+
+
+FONT = 'system-ui, "Noto Sans", "DejaVu Sans", sans-serif'  # keeps combining marks on letters
 
 
 def links_svg(
@@ -91,61 +101,86 @@ def links_svg(
     entity_links: Mapping[tuple[int, int], str] | None = None,
     *,
     height: int = 150,
+    source_range: tuple[int, int] | None = None,
+    target_range: tuple[int, int] | None = None,
+    focus: Span | None = None,
+    element_id: str = "",
 ) -> str:
     """Two token rows with a line per alignment link; lines that carried an entity take its colour.
 
-    Every line and token has a <title>, so hovering shows e.g. `Lisbon (6) ↔ Lisboa (6)`."""
+    Every line and token has a <title>, so hovering shows e.g. `Lisbon (6) ↔ Lisboa (6)`.
+    `source_range`/`target_range` draw one window of a long sentence (indices stay the
+    sentence's); links leaving the window are counted under it. With a `focus` source entity,
+    its links are drawn bold and everything else is dimmed."""
     entity_links = entity_links or {}
-    top, bottom = _layout(source_tokens), _layout(target_tokens)
-    width = (
-        max(
-            (top[-1][0] + top[-1][1]) if top else 0,
-            (bottom[-1][0] + bottom[-1][1]) if bottom else 0,
-        )
-        + 8
-    )
+    s0, s1 = source_range or (0, len(source_tokens))
+    t0, t1 = target_range or (0, len(target_tokens))
+    top = dict(zip(range(s0, s1), _layout(source_tokens[s0:s1])))
+    bottom = dict(zip(range(t0, t1), _layout(target_tokens[t0:t1])))
+    width = max([x + w for x, w in [*top.values(), *bottom.values()]] or [0]) + 8
     y_top, y_bottom, box_h = 6, height - 30, 24
     src_label, tgt_label = _label_at(source_spans), _label_at(target_spans)
+    focused = set(focus.indices()) if focus else set()
+    focus_targets = {j for i, j in links if i in focused}
     out = [
         f'<svg class="xner-links" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
-        f'height="{height}" style="font-family:monospace;font-size:14px">',
+        f'height="{height}" style="font-family:{escape(FONT)};font-size:14px">',
         "<style>.xner-links line{stroke-width:1.6}.xner-links line:hover{stroke-width:5;"
-        "stroke:#e8590c}.xner-links g.tok:hover rect{stroke:#e8590c;stroke-width:2}</style>",
+        "stroke:#e8590c}.xner-links g.tok:hover rect{stroke:#e8590c;stroke-width:2}"
+        ".xner-links .dim{opacity:0.25}</style>",
     ]
+    outside = 0
     for i, j in sorted(links):
-        if i >= len(top) or j >= len(bottom):
+        if i not in top or j not in bottom:
+            outside += (i in top) != (j in bottom)
             continue
         x1 = top[i][0] + top[i][1] / 2
         x2 = bottom[j][0] + bottom[j][1] / 2
         label = entity_links.get((i, j))
         stroke = color(label) if label else LINK_COLOR
         dash = "" if label else ' stroke-dasharray="3 2"'
+        emphasis = ""
+        if focus is not None:
+            emphasis = ' stroke-width="4"' if i in focused else ' class="dim"'
         tip = f"{source_tokens[i]} ({i}) ↔ {target_tokens[j]} ({j})" + (
             f" — carried {label}" if label else ""
         )
         out.append(
             f'<line class="xner-link" data-link="{i}-{j}" x1="{x1:.1f}" y1="{y_top + box_h}" '
-            f'x2="{x2:.1f}" y2="{y_bottom}" stroke="{stroke}"{dash}>'
+            f'x2="{x2:.1f}" y2="{y_bottom}" stroke="{stroke}"{dash}{emphasis}>'
             f"<title>{escape(tip)}</title></line>"
         )
     for row, tokens, boxes, y, labels, side in (
         (0, source_tokens, top, y_top, src_label, "source"),
         (1, target_tokens, bottom, y_bottom, tgt_label, "target"),
     ):
-        for k, (token, (x, w)) in enumerate(zip(tokens, boxes)):
+        for k, (x, w) in boxes.items():
+            token = tokens[k]
             span = labels.get(k)
             fill = color(span.label) if span else "#f6f6f6"
             linked = [b if row == 0 else a for a, b in links if (a if row == 0 else b) == k]
             tip = f"{side} token {k}: {token}" + (f" [{span.label}]" if span else "")
             tip += f"; linked to {', '.join(map(str, sorted(linked)))}" if linked else "; unaligned"
+            in_focus = (k in focused) if row == 0 else (k in focus_targets)
+            dim = ' class="dim"' if focus is not None and not in_focus else ""
             out.append(
                 f'<g class="tok" data-side="{side}" data-i="{k}"><title>{escape(tip)}</title>'
                 f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{box_h}" rx="4" fill="{fill}" '
-                f'stroke="{"#555" if span else "#ccc"}"/>'
-                f'<text x="{x + w / 2:.1f}" y="{y + 17}" text-anchor="middle">{escape(token)}</text></g>'
+                f'stroke="{"#e8590c" if in_focus and focus is not None else "#555" if span else "#ccc"}"'
+                f"{dim}/>"
+                f'<text x="{x + w / 2:.1f}" y="{y + 17}" text-anchor="middle"{dim}>'
+                f"{escape(token)}</text></g>"
             )
     out.append("</svg>")
-    return f'<div style="overflow-x:auto">{"".join(out)}</div>'
+    note = (
+        f'<div style="font-size:0.8em;color:#666">source {s0}-{s1 - 1} · target {t0}-{t1 - 1}'
+        + (f" · {outside} links to tokens outside this piece" if outside else "")
+        + "</div>"
+        if source_range or target_range
+        else ""
+    )
+    attr = f' id="{escape(element_id)}"' if element_id else ""
+    return f'<div{attr} style="overflow-x:auto;max-width:100%">{"".join(out)}{note}</div>'
 
 
 def matrix_html(
@@ -153,12 +188,20 @@ def matrix_html(
     target_tokens: Sequence[str],
     grid: Sequence[Sequence[int]],
     entity_links: Mapping[tuple[int, int], str] | None = None,
+    focus: Span | None = None,
+    max_height: int = 520,
 ) -> str:
-    """Source tokens as rows, target tokens as columns, a filled cell per link (hover: the pair)."""
+    """Source tokens as rows, target tokens as columns, a filled cell per link (hover: the pair).
+
+    The header row and column stay in view while the matrix scrolls (sticky), so a long
+    sentence's matrix reads at any scroll position; the focused entity's rows are marked."""
     entity_links = entity_links or {}
+    focused = set(focus.indices()) if focus else set()
+    sticky_top = "position:sticky;top:0;background:#fff;z-index:2;"
+    sticky_left = "position:sticky;left:0;background:#fff;z-index:1;"
     head = "".join(
-        f'<th title="{j}: {escape(t)}" style="writing-mode:vertical-rl;transform:rotate(180deg);'
-        f'font-weight:normal;padding:2px">{escape(t)}</th>'
+        f'<th title="{j}: {escape(t)}" style="{sticky_top}writing-mode:vertical-rl;'
+        f'transform:rotate(180deg);font-weight:normal;padding:2px">{escape(t)}</th>'
         for j, t in enumerate(target_tokens)
     )
     rows = []
@@ -172,14 +215,20 @@ def matrix_html(
             cells.append(
                 f'<td class="{"xner-cell on" if linked else "xner-cell"}" '
                 f'title="{escape(s)} ({i}) × {escape(t)} ({j}): {mark}" '
-                f'style="width:18px;height:18px;background:{bg};border:1px solid #eee"></td>'
+                f'style="width:18px;min-width:18px;height:18px;background:{bg};'
+                f'border:1px solid #eee"></td>'
             )
+        weight = "bold" if i in focused else "normal"
         rows.append(
-            f'<tr><th style="text-align:right;font-weight:normal;padding-right:6px">{escape(s)}</th>{"".join(cells)}</tr>'
+            f'<tr><th style="{sticky_left}text-align:right;font-weight:{weight};'
+            f'padding-right:6px;white-space:nowrap">{escape(s)}</th>{"".join(cells)}</tr>'
         )
+    corner = f'<th style="{sticky_top}{sticky_left}z-index:3"></th>'
     return (
-        '<div style="overflow-x:auto"><table class="xner-matrix" style="border-collapse:collapse;'
-        f'font-size:0.85em"><tr><th></th>{head}</tr>{"".join(rows)}</table></div>'
+        f'<div class="xner-matrix-box" style="overflow:auto;max-height:{max_height}px">'
+        f'<table class="xner-matrix" style="border-collapse:separate;border-spacing:0;'
+        f'font-family:{escape(FONT)};font-size:0.85em"><tr>{corner}{head}</tr>'
+        f"{''.join(rows)}</table></div>"
     )
 
 

@@ -12,6 +12,7 @@ from app.components import annotator, legend_html, links_svg, matrix_html, spans
 from app.state import project_picker, user_name
 from app.text import plain
 from core.data.tags import tags_to_spans
+from core.data.types import Span
 from core.workbench.corrections import REMOVE, describe_span
 from core.workbench.explorer import (
     COMBINE,
@@ -19,11 +20,13 @@ from core.workbench.explorer import (
     ORDERS,
     Thresholds,
     alignment_matrix,
+    alignment_windows,
     all_labels,
     compare,
     flag_counts,
     flag_explanation,
     flag_names,
+    focus_window,
     gold_filter,
     gold_scores,
     ordered,
@@ -347,37 +350,59 @@ with st.container(border=True):
     m3.button("Undo", on_click=_act, args=(sid, {"action": "undo"}), key="btn_undo")
     m4.button("Redo", on_click=_act, args=(sid, {"action": "redo"}), key="btn_redo")
 
-st.markdown(f"**Alignment links — {view_a}** (hover a line or a token)")
-st.markdown(
-    links_svg(
-        pair.source.tokens,
-        pair.target.tokens,
-        sorted(pair.alignment.links) if pair.alignment else [],
-        pair.source.spans,
-        [s.span for s in pa.spans],
-        projection_of_links(pa),
-    ),
-    unsafe_allow_html=True,  # st.html strips SVG; this markup is built by app.components, escaped
-)
 
-if pb is not None:
-    st.markdown(f"**Side by side: {view_a} vs {view_b}**")
-    left, right = st.columns(2)
-    for col, key, p in ((left, view_a, pa), (right, view_b, pb)):
-        col.caption(key)
-        col.html(spans_html(p.pair.target.tokens, [s.span for s in p.spans], show_index=False))
-        col.markdown(
+def _draw(p, focus: Span | None, height: int = 150, prefix: str = "links") -> None:
+    """The links of one view, in pieces when the sentence is long; the focus's piece first."""
+    links = sorted(p.pair.alignment.links) if p.pair.alignment else []
+    windows = alignment_windows(len(p.pair.source.tokens), len(p.pair.target.tokens), links)
+    first = focus_window(windows, focus)
+    for n in [first] + [k for k in range(len(windows)) if k != first]:
+        src_range, tgt_range = windows[n] if len(windows) > 1 else (None, None)
+        st.markdown(
             links_svg(
                 p.pair.source.tokens,
                 p.pair.target.tokens,
-                sorted(p.pair.alignment.links) if p.pair.alignment else [],
+                links,
                 p.pair.source.spans,
                 [s.span for s in p.spans],
                 projection_of_links(p),
-                height=120,
+                height=height,
+                source_range=src_range,
+                target_range=tgt_range,
+                focus=focus,
+                element_id=f"{prefix}-{n}",
             ),
-            unsafe_allow_html=True,
+            unsafe_allow_html=True,  # st.html strips SVG; app.components builds it, escaped
         )
+
+
+entities = pair.source.spans
+focus_index = st.selectbox(
+    "Focus on a source entity (its links bold, the rest dimmed)",
+    [None, *range(len(entities))],
+    format_func=lambda k: "(none)" if k is None else describe_span(entities[k], pair.source.tokens),
+    key=f"focus_{sid}",
+)
+focus = entities[focus_index] if focus_index is not None else None
+pieces = len(
+    alignment_windows(
+        len(pair.source.tokens),
+        len(pair.target.tokens),
+        sorted(pair.alignment.links) if pair.alignment else [],
+    )
+)
+st.markdown(
+    f"**Alignment links — {view_a}** (hover a line or a token)"
+    + (f" · a long sentence, drawn in {pieces} pieces" if pieces > 1 else "")
+)
+_draw(pa, focus)
+
+if pb is not None:
+    st.markdown(f"**Side by side: {view_a} vs {view_b}**")
+    for key, p in ((view_a, pa), (view_b, pb)):
+        st.caption(key)  # one above the other: each drawing gets the page's full width
+        st.html(spans_html(p.pair.target.tokens, [s.span for s in p.spans], show_index=False))
+        _draw(p, focus, height=120, prefix=f"side-{'a' if p is pa else 'b'}")
     diff = compare(pa, pb)
     st.dataframe(
         pd.DataFrame(
@@ -397,7 +422,11 @@ if pb is not None:
 with st.expander("Alignment matrix"):
     st.markdown(
         matrix_html(
-            pair.source.tokens, pair.target.tokens, alignment_matrix(pa), projection_of_links(pa)
+            pair.source.tokens,
+            pair.target.tokens,
+            alignment_matrix(pa),
+            projection_of_links(pa),
+            focus=focus,
         ),
         unsafe_allow_html=True,
     )

@@ -473,3 +473,43 @@ def gold_filter(score: GoldScore | None, wanted: str) -> bool:
     if wanted == "exact":
         return not score.false_positives and not score.misses
     raise ValueError(f"gold filter must be one of {', '.join(GOLD_FILTERS)}, not {wanted!r}")
+
+
+# ---------------------------------------------------------------------- long sentences
+
+
+Window = tuple[tuple[int, int], tuple[int, int]]  # (source [start, end), target [start, end))
+
+
+def alignment_windows(
+    n_source: int, n_target: int, links: Sequence[tuple[int, int]], size: int = 14
+) -> list[Window]:
+    """Cut a long sentence pair into drawable pieces: `size` source tokens at a time, with the
+    target tokens they link to (or, for unlinked stretches, the target tokens at the same
+    relative position). A short pair is one window."""
+    if n_source <= size and n_target <= size:
+        return [((0, n_source), (0, n_target))]
+    windows: list[Window] = []
+    for start in range(0, max(n_source, 1), size):
+        end = min(n_source, start + size)
+        linked = sorted(j for i, j in links if start <= i < end and 0 <= j < n_target)
+        if linked:
+            # The bulk of the links (drop far reorderings beyond 2x the window, drawn elsewhere).
+            middle = linked[len(linked) // 2]
+            near = [j for j in linked if abs(j - middle) <= 2 * size] or linked
+            t0, t1 = near[0], near[-1] + 1
+        else:
+            t0 = start * n_target // max(n_source, 1)
+            t1 = min(n_target, max(t0 + 1, end * n_target // max(n_source, 1)))
+        windows.append(((start, end), (t0, t1)))
+    return windows
+
+
+def focus_window(windows: Sequence[Window], focus: Span | None) -> int:
+    """The window that holds the focused source entity (0 without one)."""
+    if focus is None:
+        return 0
+    for n, ((s0, s1), _) in enumerate(windows):
+        if s0 <= focus.start < s1:
+            return n
+    return 0
