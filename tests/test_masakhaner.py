@@ -63,3 +63,12 @@ def test_drop_incomplete_keeps_only_fully_projected_pairs(tmp_path):
     assert stats["source_entities"] > stats["projected_entities"]
     assert len(projected) == stats["training_sentences"] < stats["kept_pairs"]
     assert [s.tokens for s in projected if s.tokens == ["."]] == []
+
+
+def test_a_rebuild_with_the_same_settings_gives_the_same_files(tmp_path):
+    data = make_data(tmp_path / "data")
+    files = prepare_language("yor", data, tmp_path / "a", ProjectionSettings(method="heuristic"))
+    again = prepare_language(
+        "yor", data, tmp_path / "b", ProjectionSettings(method="heuristic"), force=True
+    )
+    assert files["projected"].read_bytes() == again["projected"].read_bytes()

@@ -58,7 +58,8 @@ def prepare_language(
     side with `projection`'s aligner and method (default: ProjectionSettings()).
 
     Cached: an existing `stats.json` with the same settings is reused; other settings rebuild
-    the files."""
+    the files. The alignments go through core.aligners.cache, so a rebuild with the same
+    settings gives the same files."""
     projection = projection or ProjectionSettings()
     files = language_files(work, lang)
     settings = projection.cache_key()
@@ -68,6 +69,7 @@ def prepare_language(
             return files
         log.info("%s: projection settings changed (%s -> %s), rebuilding", lang, cached, settings)
     from core.aligners.base import get_aligner
+    from core.aligners.cache import cached
     from core.data.tokenize import Tokenizer
     from core.labelers import get_labeler
     from core.pipelines.steps import align_pairs, make_pairs, project_pairs
@@ -92,7 +94,9 @@ def prepare_language(
         Sentence(s, t, id=str(n), lang="en") for n, (s, t) in enumerate(zip(src_tokens, tags))
     ]
     targets = [Sentence(t, None, id=str(n), lang=lang) for n, t in enumerate(tgt_tokens)]
-    aligner = get_aligner(projection.aligner, **projection.aligner_params)
+    # behind the alignment cache: a rerun (or another experiment over the same pairs and aligner
+    # settings) reuses eflomal's sampled alignments, so the projection is reproduced exactly
+    aligner = cached(get_aligner(projection.aligner, **projection.aligner_params))
     aligned = align_pairs(make_pairs(sources, targets), aligner)
     projector = get_projector(projection.method, **projection.method_params)
     projections = project_pairs(aligned, projector, progress=progress)
