@@ -6,14 +6,23 @@ Corrections & export page. Screenshots and the latency figures go to tests/artif
 from __future__ import annotations
 
 import json
+import os
 import re
 import statistics
 import time
+from pathlib import Path
 
 import pytest
 
 from core.workbench.workspace import get_project
-from tests.test_browser import ARTIFACTS, _open_explorer, _wait_idle, browser, server  # noqa: F401
+from tests.test_browser import (  # noqa: F401 - the fixtures are used by name
+    ARTIFACTS,
+    ROOT,
+    _open_explorer,
+    _wait_idle,
+    browser,
+    server,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -258,4 +267,54 @@ def test_export_import_round_trip_in_the_page(browser, server, tmp_path):  # noq
     sid = target["data"]["sentence_id"]
     current = get_project("demo", server["home"]).corrections.current(sid)
     assert current is not None and set(current) == {"O"}
+    page.close()
+
+
+DATA = Path(os.environ.get("XNER_DATA", ROOT.parent / "shared" / "data"))
+
+
+def _europarl_project(home: Path, sentences: int = 80):
+    """Europarl-NER en -> de (the same sentences, gold NER on both sides), first sentences."""
+    from core.data.formats import read_conll, write_conll
+    from core.workbench.workspace import project_from_files
+    from tests.app_support import StringAligner
+
+    folder = home / "europarl-de"
+    folder.mkdir(exist_ok=True)
+    for lang, role in (("en", "source"), ("de", "target")):
+        data = read_conll(DATA / "europarl_ner" / f"{lang}.test.conll02")[:sentences]
+        write_conll(folder / f"{role}.conll", data)
+    return project_from_files(
+        "europarl",
+        [folder],
+        source_lang="en",
+        target_lang="de",
+        home=home,
+        aligners={"string": StringAligner()},
+        overwrite=True,
+    )
+
+
+@pytest.mark.skipif(
+    not (DATA / "europarl_ner").is_dir(), reason=f"no Europarl-NER data under {DATA}"
+)
+def test_gold_vs_projected_and_a_long_sentence(browser, server):  # noqa: F811
+    project = _europarl_project(server["home"])
+    view = project.projections(project.view_keys[0])
+    gold = project.gold()
+    assert gold and len(gold) == len(view)
+    long = max((p for p in view if p.pair.source.spans), key=lambda p: len(p.pair.target.tokens))
+    assert len(long.pair.target.tokens) > 28
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(f"{server['url']}/?project=europarl&sentence={long.pair.id}")
+    page.wait_for_selector("#gold-spans", timeout=120_000)
+    _wait_idle(page)
+    assert page.get_by_text("F1 vs gold").count() >= 1
+    assert page.locator("#gold-diff li[data-kind=misses]").count() == 1
+    assert page.locator("[id^=links-]").count() >= 2  # drawn in pieces
+    widths = page.eval_on_selector_all(
+        "[id^=links-] svg", "els => els.map(e => e.getBoundingClientRect().width)"
+    )
+    assert max(widths) < 1400, widths
+    page.screenshot(path=ARTIFACTS / "gold-vs-projected-long.png", full_page=True)
     page.close()

@@ -108,17 +108,17 @@ def test_every_flag_says_why_with_numbers():
     for r in reasons(shorter, other, Thresholds(min_score=0.5)):
         found[r.flag] = found.get(r.flag, "") + r.text + "\n"
     assert found["length mismatch"] == (
-        "PER 'Maria Silva': 2 source tokens vs 1 projected ('Maria'), ratio 0.50 outside "
+        "PER 'Maria Silva' (source 0-1): 2 source tokens vs 1 projected ('Maria'), ratio 0.50 outside "
         "1/1.5-1.5\n"
     )
     assert found["unprojected"] == (
-        "LOC 'Lisbon' not projected: none of its words has an alignment link\n"
+        "LOC 'Lisbon' (source 4) not projected: none of its words has an alignment link\n"
     )
-    assert "LOC 'Lisbon': 1 of 1 word unaligned ('Lisbon')" in found["unaligned words"]
+    assert "LOC 'Lisbon' (source 4): 1 of 1 word unaligned ('Lisbon')" in found["unaligned words"]
     assert "1 of 2 words unaligned ('Silva')" in found["unaligned words"]
     assert "score 0.40 below 0.50 (heuristic)" in found["low score"]
     assert found["views disagree"].startswith(
-        "PER 'Maria Silva': heuristic: 'Maria' (0-0, score 0.40) vs candidates: 'Maria Silva'"
+        "PER 'Maria Silva' (source 0-1): heuristic: 'Maria' (0-0, score 0.40) vs candidates: 'Maria Silva'"
     )
     linked = make([ps(Span(0, 2, "PER"), PER)])  # "Lisbon" links to "Lisboa" but was dropped
     (why,) = reasons(linked)

@@ -70,7 +70,8 @@ def _words(tokens: list[str], span: Span) -> str:
 
 
 def _entity(p: Projection, source: Span) -> str:
-    return f"{source.label} '{_words(p.pair.source.tokens, source)}'"
+    where = f"{source.start}-{source.end - 1}" if len(source) > 1 else f"{source.start}"
+    return f"{source.label} '{_words(p.pair.source.tokens, source)}' (source {where})"
 
 
 def _n(count: int, word: str) -> str:
