@@ -217,6 +217,27 @@ def test_only_sampling_aligners_are_cached(tmp_path):
     assert cached(fixed) is fixed  # deterministic: rerunning it reproduces it already
 
 
+def test_the_wrapper_shows_the_aligners_capabilities_and_attributes(tmp_path):
+    inner = get_aligner("eflomal", n_samplers=3)
+    wrapped = CachedAligner(inner, AlignmentCache(tmp_path))
+    assert (wrapped.name, wrapped.trains_on_corpus, wrapped.needs_encoder) == (
+        "eflomal",
+        True,
+        False,
+    )
+    assert not wrapped.deterministic and wrapped.n_samplers == 3 and wrapped.stats is inner.stats
+    assert wrapped.settings() == inner.settings()
+    with pytest.raises(AttributeError):
+        wrapped.no_such_attribute  # noqa: B018
+
+
+def test_an_unreadable_entry_is_realigned(tmp_path):
+    inner = RandomAligner()
+    aligner = CachedAligner(inner, AlignmentCache(tmp_path))
+    aligner.cache.path(aligner.key(PAIRS)).mkdir(parents=True)  # a folder where the file goes
+    assert len(aligner.align(PAIRS)) == len(PAIRS) and inner.calls == 1
+
+
 def test_default_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("XNER_ALIGNMENT_CACHE", str(tmp_path / "here"))
     assert default_cache_dir() == tmp_path / "here"

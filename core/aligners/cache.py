@@ -92,6 +92,9 @@ class AlignmentCache:
             raw = path.read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:  # unreadable (permissions, a folder in its place): realign
+            log.warning("alignment cache: cannot read %s (%s); realigning", path, exc)
+            return None
         try:
             return decode_entry(raw, key, pairs)
         except CorruptEntry as exc:
@@ -181,13 +184,25 @@ class CachedAligner(Aligner):
     """`aligner` behind an AlignmentCache: the first call on an input aligns and stores, later
     calls with the same input and settings read the stored alignments back.
 
-    `hits` and `misses` count the calls answered from the cache and those that aligned."""
+    `hits` and `misses` count the calls answered from the cache and those that aligned. It
+    shows the wrapped aligner's name and capabilities, and passes other attributes through."""
 
     def __init__(self, aligner: Aligner, cache: AlignmentCache | None = None):
         self.aligner = aligner
         self.cache = cache if cache is not None else AlignmentCache()
         self.name = aligner.name
+        self.trains_on_corpus = aligner.trains_on_corpus
+        self.needs_encoder = aligner.needs_encoder
+        self.deterministic = aligner.deterministic
         self.hits = self.misses = 0
+
+    def __getattr__(self, name: str) -> object:  # only for names not found on the wrapper
+        if name == "aligner":  # not set yet (e.g. while unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.aligner, name)
+
+    def settings(self) -> dict[str, object]:
+        return self.aligner.settings()
 
     def key(self, pairs: Sequence[TokenPair], extra: Sequence[TokenPair] = ()) -> str:
         return alignment_key(self.aligner.name, self.aligner.settings(), pairs, extra)
