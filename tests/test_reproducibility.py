@@ -299,6 +299,23 @@ def test_the_same_eval_projection_command_twice_gives_identical_results(
     assert len(list(private_alignment_cache.rglob("*.json.gz"))) == 1
 
 
+def test_the_same_project_command_twice_writes_identical_files(tmp_path, capsys):
+    target_text = tmp_path / "de.txt"
+    target_text.write_text(
+        "".join(" ".join(s.tokens) + "\n" for s in read_conll(_slice(tmp_path, "de"))),
+        encoding="utf-8",
+    )
+    written = []
+    for run in (1, 2):
+        conll, jsonl = tmp_path / f"run{run}.conll", tmp_path / f"run{run}.jsonl"
+        args = ["project", "--source-conll", _slice(tmp_path, "en"), "--target-text"]
+        args += [str(target_text), "--target-lang", "de", "--aligner-param", "n_samplers=1"]
+        args += ["--output-conll", str(conll), "--output-jsonl", str(jsonl), "--quiet"]
+        assert main(args) == 0
+        written.append((conll.read_bytes(), jsonl.read_bytes()))
+    assert written[0] == written[1] and len(written[0][1]) > 1000
+
+
 def test_no_alignment_cache_aligns_afresh_and_stores_nothing(
     tmp_path, capsys, private_alignment_cache
 ):
