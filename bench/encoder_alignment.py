@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.alignment import machine  # noqa: E402
 from core.aligners import get_aligner  # noqa: E402
+from core.aligners.combined import RULES, combine_links  # noqa: E402
 from core.aligners.evaluation import alignment_scores, find_gold_sets  # noqa: E402
 from core.cli.options import read_extra_parallel  # noqa: E402
 from core.models import resolve_model  # noqa: E402
@@ -113,12 +114,11 @@ def aer(predicted: Sequence[Links], gold) -> float:  # noqa: ANN001
 
 def combinations(encoder: Sequence[Links], probs, forward, reverse, symmetrised):  # noqa: ANN001
     out: dict[str, list[Links]] = {
-        "union": [e | s for e, s in zip(encoder, symmetrised)],
-        "intersection": [e & s for e, s in zip(encoder, symmetrised)],
-        "agree": [
-            (set(f) & set(r)) | (e & (set(f) | set(r)))
-            for e, f, r in zip(encoder, forward, reverse)
-        ],
+        rule: [
+            combine_links(rule, e, f, r, s)
+            for e, f, r, s in zip(encoder, forward, reverse, symmetrised)
+        ]
+        for rule in RULES
     }
     for w in (0.3, 0.5, 0.7):
         mixed = []
@@ -133,6 +133,66 @@ def combinations(encoder: Sequence[Links], probs, forward, reverse, symmetrised)
                 )
             )
         out[f"mix {w}"] = mixed
+    return out
+
+
+def europarl(args: argparse.Namespace, tokenizer, model, best_layer: dict) -> list[str]:  # noqa: ANN001
+    """Projection F1 of gold English entities to de/es (Europarl-NER) with each aligner."""
+    from core.data.formats import read_conll
+    from core.data.types import Alignment, Sentence
+    from core.evaluate import ner_scores
+    from core.pipelines.steps import make_pairs, project_pairs
+    from core.projection import get_projector
+
+    folder, flores = args.data / "europarl_ner", args.data / "flores200"
+    source = read_conll(folder / "en.test.conll02")
+    source_states = encode([s.tokens for s in source], tokenizer, model)
+    methods = ("heuristic", "candidates-greedy")
+    rows: dict[tuple[str, str], dict[str, float]] = {}
+    for lang, flores_lang in (("de", "deu"), ("es", "spa")):
+        target = read_conll(folder / f"{lang}.test.conll02")
+        token_pairs = [(s.tokens, t.tokens) for s, t in zip(source, target)]
+        extra = read_extra_parallel(
+            [
+                (flores / s / f"eng.{s}", flores / s / f"{flores_lang}.{s}")
+                for s in ("dev", "devtest")
+            ],
+            "en",
+            lang,
+        )
+        eflomal = get_aligner("eflomal")
+        forward, reverse = eflomal.directional(token_pairs, extra)
+        symmetrised = [a.links for a in eflomal.combine(forward, reverse, token_pairs)]
+        target_states = encode([t.tokens for t in target], tokenizer, model)
+        aligners = {"eflomal (defaults)": symmetrised}
+        for method in ("argmax", "itermax"):
+            layer = best_layer[method]
+            links = [extract(s, t, layer)[method] for s, t in zip(source_states, target_states)]
+            aligners[f"{method} L{layer}"] = links
+            for rule in RULES:
+                aligners[f"{method} L{layer} {rule} eflomal"] = [
+                    combine_links(rule, e, f, r, y)
+                    for e, f, r, y in zip(links, forward, reverse, symmetrised)
+                ]
+        gold = [t.tags or ["O"] * len(t) for t in target]
+        for name, alignments in aligners.items():
+            pairs = make_pairs(source, [Sentence(t.tokens, None, t.id, lang) for t in target])
+            for pair, links in zip(pairs, alignments):
+                pair.alignment = Alignment(frozenset(links))
+            for method in methods:
+                projections = project_pairs(pairs, get_projector(method))
+                f1 = ner_scores(gold, [p.target_tags() for p in projections])["f1"]
+                rows.setdefault((name, method), {})[lang] = f1
+    out = [
+        "",
+        "## Europarl-NER projection F1 (gold English entities -> de/es; eflomal with FLORES)",
+        "",
+        "| aligner | projection | de | es | avg |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for (name, method), cells in rows.items():
+        avg = (cells["de"] + cells["es"]) / 2
+        out.append(f"| {name} | {method} | {cells['de']:.3f} | {cells['es']:.3f} | {avg:.3f} |")
     return out
 
 
@@ -251,6 +311,8 @@ def main() -> None:
         f"({statistics.mean(rows[best][k] for k in labels):.3f} vs eflomal "
         f"{statistics.mean(base.values()):.3f}); below eflomal on: {', '.join(wins) or 'none'}.",
     ]
+    if args.europarl:
+        lines += europarl(args, tokenizer, model, best_layer)
     report = "\n".join(lines)
     print(report)
     if args.output:

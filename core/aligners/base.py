@@ -16,6 +16,7 @@ ALIGNERS: Registry[Aligner] = Registry(
         "core.aligners.eflomal_aligner",
         "core.aligners.simalign_aligner",
         "core.aligners.awesome_aligner",
+        "core.aligners.combined",
     ),
 )
 
