@@ -309,7 +309,7 @@ def test_gold_vs_projected_and_a_long_sentence(browser, server):  # noqa: F811
     page.goto(f"{server['url']}/?project=europarl&sentence={long.pair.id}")
     page.wait_for_selector("#gold-spans", timeout=120_000)
     _wait_idle(page)
-    assert page.get_by_text("F1 vs gold").count() >= 1
+    page.wait_for_selector("[data-testid=stMetricLabel]:has-text('F1 vs gold')", timeout=30_000)
     assert page.locator("#gold-diff li[data-kind=misses]").count() == 1
     assert page.locator("[id^=links-]").count() >= 2  # drawn in pieces
     widths = page.eval_on_selector_all(
