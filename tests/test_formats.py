@@ -286,3 +286,19 @@ def test_wpt05_bad_sentence_files(tmp_path):
             write(tmp_path, "one.r", "<s snum=1>x</s>\n"),
             write(tmp_path, "links", ""),
         )
+
+
+def test_eval_alignment_reads_a_wpt05_set(tmp_path, capsys):
+    import json
+
+    from core.cli import main
+
+    paths = [
+        write(tmp_path, "test.e", WPT_EN),
+        write(tmp_path, "test.r", WPT_RO),
+        write(tmp_path, "test.wa", WPT_LINKS),
+    ]
+    argv = ["eval-alignment", "--wpt", *map(str, paths), "--source-lang", "en"]
+    assert main([*argv, "--target-lang", "ro", "--json", "--quiet"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["pairs"] == 2 and scores["sure"] == 2 and scores["possible"] == 3

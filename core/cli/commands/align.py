@@ -65,6 +65,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "every set found is scored",
     )
     gold.add_argument("--src-tgt", help="one gold set's `SRC ||| TGT` file (with --gold)")
+    gold.add_argument(
+        "--wpt",
+        nargs=3,
+        metavar=("SOURCE", "TARGET", "LINKS"),
+        help="a WPT-05 gold set: the `<s snum=N>` source and target sentence files and the "
+        "`N i j [S|P]` link file (English-Hindi, English-Inuktitut, Romanian-English)",
+    )
     e.add_argument("--gold", help="the gold links of --src-tgt")
     e.add_argument(
         "--source-lang",
@@ -121,9 +128,18 @@ def _langs_from_name(name: str) -> tuple[str, str]:
 
 
 def run_eval_alignment(args: argparse.Namespace) -> int:
-    from core.aligners.evaluation import evaluate_aligner, find_gold_sets, read_gold_set
+    from core.aligners.evaluation import (
+        evaluate_aligner,
+        find_gold_sets,
+        read_gold_set,
+        read_wpt_gold_set,
+    )
 
-    if args.src_tgt:
+    if args.wpt:
+        if args.gold:
+            raise ConfigError("--gold goes with --src-tgt, not --wpt")
+        sets = [read_wpt_gold_set(*args.wpt)]
+    elif args.src_tgt:
         if not args.gold:
             raise ConfigError("--src-tgt needs --gold")
         sets = [read_gold_set(args.src_tgt, args.gold)]
