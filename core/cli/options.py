@@ -11,6 +11,7 @@ from pathlib import Path
 from core.aligners.base import ALIGNERS, Aligner, TokenPair, get_aligner
 from core.data.tokenize import ISO3_TO_ISO1, tokenize_parallel
 from core.errors import ConfigError
+from core.experiments.settings import ProjectionSettings
 from core.projection.base import PROJECTORS, Projector, get_projector
 
 KNOWN_LANGS = set(ISO3_TO_ISO1) | set(ISO3_TO_ISO1.values())
@@ -57,9 +58,7 @@ def add_aligner_args(parser: argparse.ArgumentParser, default: str = "eflomal") 
     )
 
 
-# The best measured method (bench/projection.py: Europarl-NER de/es F1 0.901 vs 0.848 for the
-# heuristic; WikiANN pt intrinsic 0.299 vs 0.286) at the heuristic's speed.
-DEFAULT_METHOD = "candidates-greedy"
+DEFAULT_METHOD = ProjectionSettings.model_fields["method"].default  # defined with the settings
 
 
 def add_method_args(parser: argparse.ArgumentParser, default: str = DEFAULT_METHOD) -> None:
