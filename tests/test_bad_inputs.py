@@ -92,7 +92,7 @@ TEXT_CASES = [
     ("empty line", "Ana lives in Lisbon\n\n", r"bad\.txt:2: empty line"),
     ("empty file", "", r"bad\.txt: file is empty"),
     ("not UTF-8", b"Ana\nS\xe3o Paulo\n", r"bad\.txt:2: not valid UTF-8"),
-    ("a folder", None, r"folder: (is a folder, not a file|cannot read file: Is a directory)"),
+    ("a folder", None, r"folder: is a folder, not a file; give a file inside it"),
 ]
 
 

@@ -33,6 +33,8 @@ def _raw_lines(path: PathLike) -> Iterator[tuple[int, str]]:
         handle = open(path, "rb")  # noqa: SIM115 - closed below; binary: split on LF only
     except FileNotFoundError:
         raise InputError("file not found", path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a file; give a file inside it", path) from None
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path) from None
     with handle:
