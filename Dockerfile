@@ -11,9 +11,11 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc g++ make \
  && rm -rf /var/lib/apt/lists/*
 
-# A fixed uid/gid, so a mounted data folder can be given to it (chown 10001 on the host).
+# A fixed uid/gid, so a mounted data folder can be given to it (chown 10001 on the host); its
+# own home holds the translation and alignment caches (~/.cache/xner).
 RUN groupadd --system --gid 10001 xner \
- && useradd --system --uid 10001 --gid xner --home-dir /xner --shell /usr/sbin/nologin xner
+ && useradd --system --uid 10001 --gid xner --create-home --home-dir /home/xner \
+      --shell /usr/sbin/nologin xner
 
 WORKDIR /xner
 # Extra pip arguments for torch, e.g. PyTorch's CPU wheel index, so a GPU-less image stays small.
