@@ -413,6 +413,8 @@ def projection_to_dict(projection: Projection) -> dict:
 
 
 def projection_from_dict(record: dict, path: PathLike = "<dict>", number: int = 0) -> Projection:
+    if not isinstance(record, dict):
+        raise InputError("bad projection record: expected a JSON object", path, number)
     try:
         source = Sentence(record["source_tokens"], record.get("source_tags"), id=str(record["id"]))
         target = Sentence(record["target_tokens"], None, id=str(record["id"]))
@@ -428,7 +430,9 @@ def projection_from_dict(record: dict, path: PathLike = "<dict>", number: int = 
             for s in record["spans"]
         ]
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"bad projection record: {exc!r}", path, number) from None
+        # The missing key is named; a bad value is not shown (an error must not echo a file).
+        what = f"missing key {exc}" if isinstance(exc, KeyError) else "a value of the wrong type"
+        raise InputError(f"bad projection record: {what}", path, number) from None
     pair = SentencePair(source, target, alignment, id=str(record["id"]))
     return Projection(pair, spans, record.get("method", ""))
 
