@@ -762,3 +762,35 @@ def test_a_closed_pipe_ends_quietly(d):
     )
     assert result.stdout.count("\n") == 1
     assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr
+
+
+# ------------------------------------------------------------------ projection JSONL (Load data)
+
+JSONL_CASES = [
+    ("not JSON", "password=hunter2\n", r"p\.jsonl:1: invalid JSON"),
+    ("a list", "[1, 2]\n", r"p\.jsonl:1: bad projection record: expected a JSON object"),
+    (
+        "missing key",
+        '{"id": 1}\n',
+        r"p\.jsonl:1: bad projection record: missing key 'source_tokens'",
+    ),
+    (
+        "bad value",
+        '{"id": 1, "source_tokens": ["a"], "target_tokens": ["b"], "spans": [{"start": 0, '
+        '"end": 1, "label": "X", "source_start": 0, "source_end": 1, "method": "m", '
+        '"score": "hunter2"}]}\n',
+        r"p\.jsonl:1: bad projection record: a value of the wrong type",
+    ),
+    ("empty", "\n\n", r"p\.jsonl: no projections found"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"), [c[1:] for c in JSONL_CASES], ids=[c[0] for c in JSONL_CASES]
+)
+def test_bad_projection_files(d, content, expected):
+    from core.workbench.data import read_projection_files
+
+    with pytest.raises(XnerError, match=expected) as info:
+        read_projection_files([write(d / "p.jsonl", content)])
+    assert "hunter2" not in str(info.value)
