@@ -10,12 +10,14 @@ from app.text import plain
 from core.data.formats import format_conll
 from core.errors import XnerError
 from core.fileerrors import describe_error
+from core.runs import RunManager
 from core.workbench.corrections import ConflictError
 from core.workbench.explorer import all_labels
 from core.workbench.interchange import FORMATS, ImportReport, guess_format, label_studio_config
 from core.workbench.interchange import export as exchange_export
 from core.workbench.interchange import read as read_labels
-from core.workbench.paths import writable_path
+from core.workbench.paths import readable_path, writable_path
+from core.workbench.retrain import PRESETS, comparison, record, recorded, retrain_jobs
 from core.workbench.workspace import training_data
 
 project = project_picker()
@@ -180,3 +182,60 @@ if st.button("Write training data", key="train_button"):
     else:
         st.success(f"Written {plain(path)} ({len(project.corrected(key))} sentences)")
         st.code(f"train_file: {path}", language="yaml")
+
+st.subheader("Retrain from corrections")
+st.caption(
+    "Trains taggers on the corrected data and, with the same settings and seeds, on the same "
+    "sentences uncorrected (the projection alone), in the background (see the Runs page), and "
+    "compares their F1 on one test set. Language: "
+    f"{plain(project.meta.get('target_lang', '?'))}."
+)
+with st.form("retrain"):
+    test_path = st.text_input(
+        "Test set: a CoNLL file with gold labels, in the data home or a data folder",
+        key="retrain_test",
+        help="Not the project's own sentences: a separate gold test set of the target language "
+        "(e.g. MasakhaNER test.txt).",
+    )
+    r1, r2 = st.columns(2)
+    preset = r1.radio(
+        "Size",
+        list(PRESETS),
+        format_func=lambda p: f"{p}: {PRESETS[p]['about']}",
+        key="retrain_preset",
+    )
+    modes = r2.multiselect(
+        "Modes", ["direct", "distill"], ["direct", "distill"], key="retrain_modes"
+    )
+    go = st.form_submit_button("Train on corrected and uncorrected data", key="retrain_go")
+if go:
+    try:
+        planned = retrain_jobs(
+            project, key, readable_path(test_path), preset=preset, modes=modes or ["direct"]
+        )
+        manager = RunManager()
+        launched = [
+            (manager.launch("train", p.job.to_dict(), name=p.job.name).id, p.version)
+            for p in planned
+        ]
+    except (XnerError, OSError) as exc:
+        st.error(f"Nothing launched: {plain(describe_error(exc))}")
+    else:
+        record(project, launched, preset)
+        st.success(f"Launched {len(launched)} runs; follow them on the Runs page.")
+history_runs = recorded(project)
+if history_runs:
+    latest = history_runs[-1]
+    manager = RunManager()
+    runs = []
+    for entry in latest["runs"]:
+        try:
+            runs.append(manager.get(entry["id"]))
+        except (KeyError, XnerError):
+            continue
+    done = sum(r.status == "succeeded" for r in runs)
+    st.caption(f"Latest retraining ({latest['preset']}): {done} of {len(latest['runs'])} runs done")
+    table = comparison(runs, {e["id"]: e["version"] for e in latest["runs"]})
+    if table:
+        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    st.button("Refresh", key="retrain_refresh")

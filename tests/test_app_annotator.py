@@ -162,3 +162,42 @@ def test_project_and_sentence_come_from_the_url(home):  # noqa: F811
     at.selectbox(key="sentence").set_value("9").run()
     assert at.query_params["sentence"] == ["9"] or at.query_params["sentence"] == "9"
     assert at.query_params["project"] in ("demo", ["demo"])
+
+
+def test_retrain_from_corrections_launches_both_versions(home, monkeypatch):  # noqa: F811
+    from types import SimpleNamespace
+
+    from core.runs.manager import RunManager
+    from core.workbench.retrain import recorded
+
+    launched: dict[str, dict] = {}
+
+    def launch(self, kind, config, **kwargs):
+        run_id = f"r{len(launched)}"
+        launched[run_id] = config
+        return SimpleNamespace(id=run_id)
+
+    def get(self, run_id):  # every run finished: direct scores higher on corrected data
+        config = launched[run_id]
+        f1 = 0.6 if config["train"][0]["path"].endswith("/corrected.conll") else 0.5
+        return SimpleNamespace(
+            id=run_id, name=config["name"], status="succeeded", config=config, metrics={"f1": f1}
+        )
+
+    monkeypatch.setattr(RunManager, "launch", launch)
+    monkeypatch.setattr(RunManager, "get", get)
+    test = home / "test.conll"
+    test.write_text("Maria B-PER\nfala O\n\n")
+    at = app("corrections")
+    at.text_input(key="retrain_test").set_value(str(test))
+    at.multiselect(key="retrain_modes").set_value(["direct"])
+    at.button(key="retrain_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Launched 2 runs" in at.success[0].value
+    assert {c["lang"] for c in launched.values()} == {"pt"}
+    assert [r["version"] for r in recorded(get_project("demo", home))[-1]["runs"]] == [
+        "corrected",
+        "uncorrected",
+    ]
+    table = at.dataframe[-1].value
+    assert table["F1 corrected"][0] == "0.600" and table["change"][0] == "+0.100"
