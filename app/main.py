@@ -42,7 +42,7 @@ def gate() -> None:
     if entered:
         if token_matches(given):
             st.session_state["access_granted"] = True
-            st.rerun()
+            st.rerun()  # opens the default page; the others are a click away in this session
         time.sleep(1.0)  # slows down guessing
         st.error("Wrong access token.")
     st.stop()
