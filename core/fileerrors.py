@@ -60,13 +60,15 @@ def describe_os_error(exc: OSError, path: str | Path | None = None) -> str:
     return f"{line}; {todo}" if todo else line
 
 
-def recovery_hint(path: str | Path) -> str:
+def recovery_hint(path: str | Path | None) -> str:
+    if path is None:
+        return "move the damaged file aside to start a new one, or restore it from a backup"
     return (
         f"move it aside (mv {path} {path}.broken) to start a new one, or restore it from a backup"
     )
 
 
-def sqlite_problem(exc: sqlite3.Error, path: str | Path) -> str:
+def sqlite_problem(exc: sqlite3.Error, path: str | Path | None) -> str:
     """What is wrong with the database at `path` and how to recover (without the path)."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
@@ -130,5 +132,5 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, OSError) and not isinstance(exc, XnerError):
         return describe_os_error(exc)
     if isinstance(exc, sqlite3.Error):
-        return describe_sqlite_error(exc, "the database")
+        return f"a database: {sqlite_problem(exc, None)}"
     return str(exc)

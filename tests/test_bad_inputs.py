@@ -794,3 +794,15 @@ def test_bad_projection_files(d, content, expected):
     with pytest.raises(XnerError, match=expected) as info:
         read_projection_files([write(d / "p.jsonl", content)])
     assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "expected"), [s[1:3] for s in STORE_FILES[:3]], ids=[s[0] for s in STORE_FILES[:3]]
+)
+def test_translation_cache_damaged(d, capsys, spoil, expected):
+    spoil(d / "cache.sqlite")
+    argv = ["translate", "--input", str(d / "tgt.txt"), "--src", "en", "--tgt", "pt"]
+    code, err = run_cli(
+        [*argv, "--output", str(d / "t.txt"), "--cache", str(d / "cache.sqlite")], capsys
+    )
+    assert code == 1 and re.search(r"cache\.sqlite: .*?" + expected, err), err

@@ -13,7 +13,7 @@ import sys
 import core.cli.commands
 from core import __version__
 from core.errors import XnerError
-from core.fileerrors import describe_os_error, describe_sqlite_error
+from core.fileerrors import describe_error, describe_os_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     except XnerError as exc:
         return _error(str(exc))
     except sqlite3.Error as exc:
-        return _error(describe_sqlite_error(exc, "a database"))
+        return _error(describe_error(exc))
     except OSError as exc:  # disk full, read-only, a folder where a file belongs, permissions...
         return _error(describe_os_error(exc))
     except KeyboardInterrupt:

@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from core.fileerrors import check_database_file, store_error
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS translations (
     backend TEXT NOT NULL,
@@ -43,11 +45,15 @@ class TranslationCache:
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path is not None else default_cache_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(self.path), timeout=60)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        with self._conn:
-            self._conn.execute(SCHEMA)
+        check_database_file(self.path, "translation cache")  # damaged: say so, with the path
+        try:
+            self._conn = sqlite3.connect(str(self.path), timeout=60)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            with self._conn:
+                self._conn.execute(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise store_error(exc, self.path) from None
 
     def get_many(
         self, backend: str, model: str, src: str, tgt: str, texts: Sequence[str]
