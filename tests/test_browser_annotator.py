@@ -318,3 +318,34 @@ def test_gold_vs_projected_and_a_long_sentence(browser, server):  # noqa: F811
     assert max(widths) < 1400, widths
     page.screenshot(path=ARTIFACTS / "gold-vs-projected-long.png", full_page=True)
     page.close()
+
+
+def test_retrain_from_corrections_in_the_page(browser, server):  # noqa: F811
+    """One action trains on the corrected and the uncorrected data; the page compares them."""
+    test = server["home"] / "test-pt.conll"
+    test.write_text(
+        "Maria B-PER\nSilva I-PER\ntrabalha O\nem O\nLisboa B-LOC\n.\tO\n\n"
+        "O O\nBanco B-ORG\nde I-ORG\nPortugal I-ORG\nsubiu O\n\n"
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(f"{server['url']}/corrections")
+    page.wait_for_selector("text=Retrain from corrections", timeout=60_000)
+    _wait_idle(page)
+    page.get_by_role("textbox", name=re.compile("^Test set")).fill(str(test))
+    page.get_by_role("button", name="Train on corrected and uncorrected data").click()
+    page.wait_for_selector("text=/Launched 4 runs/", timeout=60_000)
+    deadline = time.time() + 420
+    while time.time() < deadline:
+        page.get_by_role("button", name="Refresh").click()
+        _wait_idle(page)
+        if page.get_by_text("4 of 4 runs done").count():
+            break
+        page.wait_for_timeout(5_000)
+    page.wait_for_selector("text=4 of 4 runs done", timeout=5_000)
+    page.screenshot(path=ARTIFACTS / "retrain-from-corrections.png", full_page=True)
+    from core.workbench.retrain import recorded
+
+    runs = recorded(get_project("demo", server["home"]))[-1]["runs"]
+    assert [r["version"] for r in runs] == ["corrected"] * 2 + ["uncorrected"] * 2
+    assert page.get_by_text("change").count() >= 1
+    page.close()
