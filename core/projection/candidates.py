@@ -14,6 +14,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Annotated
 
 import numpy as np
@@ -58,14 +59,18 @@ def _scored(
     skip_tokens: frozenset[str],
     min_score: float,
     ordered: list[tuple[int, int]],
+    best_only: bool = False,
+    bounds: dict[int, tuple[int, int]] | None = None,
 ) -> list[Scored]:
-    """All (entity, candidate) pairs with a Dice score above `min_score`, as `Scored` tuples.
+    """All (entity, candidate) pairs with a Dice score above `min_score`, as `Scored` tuples;
+    with `best_only`, only each entity's best one (first in the greedy order).
 
-    `ordered` is the alignment's links sorted: an entity's links are one slice of it."""
+    `ordered` is the alignment's links sorted: an entity's links are one slice of it, which is
+    recorded in `bounds` (entity index -> slice) when given."""
     n_target = len(target_tokens)
     weight = alignment.scores
     blocked: list[int] | None = None
-    if candidates is None and any(tok in target_tokens for tok in skip_tokens):
+    if candidates is None and not skip_tokens.isdisjoint(target_tokens):
         blocked = [k for k, tok in enumerate(target_tokens) if tok in skip_tokens]
     out: list[Scored] = []
     for e, entity in enumerate(source_spans):
@@ -73,6 +78,8 @@ def _scored(
         hi = bisect_left(ordered, (entity.end, -1), lo)
         if lo == hi:
             continue
+        if bounds is not None:
+            bounds[e] = (lo, hi)
         size = entity.end - entity.start
         if hi - lo == 1 and candidates is None:  # the common case: one link, one candidate
             link = ordered[lo]
@@ -100,6 +107,7 @@ def _scored(
                         out.append((-score, c.start - c.end, c.start, e, c.end))
             continue
         ends = sorted(mass)
+        first = len(out)
         # n-grams that start and end on an aligned word; the count is a running sum
         for x, a in enumerate(ends):
             count = 0.0
@@ -113,6 +121,8 @@ def _scored(
                     score = 2.0 * count / (size + b + 1 - a)
                     if score > min_score:
                         out.append((-score, a - b - 1, a, e, b + 1))
+        if best_only and len(out) > first + 1:
+            out[first:] = [min(out[first:])]
     return out
 
 
@@ -334,21 +344,30 @@ class CandidateProjector(Projector):
         if not source_spans or not alignment.links:
             return []
         ordered = _sorted_links(alignment)
-        scored = _scored(
-            source_spans,
-            target_tokens,
-            alignment,
-            pool,
-            self.max_length,
-            self.skip_tokens,
-            self.min_score,
-            ordered,
-        )
+        settings = (self.max_length, self.skip_tokens, self.min_score, ordered)
+        bounds: dict[int, tuple[int, int]] = {}
+        chosen = None
+        if pool is None:
+            # Each entity's best candidate. If no two of them overlap, they are what greedy
+            # takes (each is the first of its entity in the greedy order and nothing taken
+            # before it overlaps it) and the optimum (every entity gets its highest score),
+            # so neither solver needs the other candidates.
+            chosen = _scored(source_spans, target_tokens, alignment, None, *settings, True, bounds)
+            if len(chosen) > 1:
+                chosen.sort(key=itemgetter(2))
+                end = -1
+                for m in chosen:
+                    if m[2] < end:
+                        chosen = None
+                        break
+                    end = m[4]
+        if chosen is None:
+            scored = _scored(source_spans, target_tokens, alignment, pool, *settings, False, bounds)
+            chosen = self.solve(scored)
         out = []
-        for neg_score, _, start, e, end in self.solve(scored):
+        for neg_score, _, start, e, end in chosen:
             entity = source_spans[e]
-            lo = bisect_left(ordered, (entity.start, -1))
-            hi = bisect_left(ordered, (entity.end, -1), lo)
+            lo, hi = bounds[e]
             links = tuple([link for link in ordered[lo:hi] if start <= link[1] < end])
             span = Span(start, end, entity.label)
             out.append(ProjectedSpan(span, entity, self.name, -neg_score, links))
