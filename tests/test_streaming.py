@@ -224,3 +224,28 @@ def test_translate_train_in_chunks_writes_what_one_pass_writes(tmp_path, capsys)
     for key in ("sentences", "source_entities", "projected", "translated", "skipped_empty"):
         assert stats["chunked"][key] == stats["whole"][key], key
     assert stats["chunked"]["sentences"] == 50
+
+
+def test_shards_as_runs_of_the_run_engine(tmp_path):
+    """Each shard is a `project-shard` run (local executor here; `slurm` submits the same runs
+    to a cluster); their merged output is the unsharded one."""
+    from core.runs.jobs import get_job
+    from core.runs.manager import RunManager
+
+    source, target = _mafand_slice(tmp_path, 30)
+    assert main(_project_args(source, target, tmp_path / "whole", "--chunk-size", "10")) == 0
+    manager = RunManager(tmp_path / "runs")
+    runs = []
+    for k in range(2):
+        args = _project_args(source, target, tmp_path / f"run{k}", "--chunk-size", "10")[1:]
+        runs.append(manager.launch("project-shard", {"args": args, "shard": [k, 2]}))
+    for run in runs:
+        done = manager.wait(run.id, 300)
+        assert done.status == "succeeded", manager.log_tail(run.id)
+    shards = [str(tmp_path / f"run{k}" / "out.conll") for k in range(2)]
+    merge_shards(shards, tmp_path / "merged.conll", 10, "conll")
+    assert (tmp_path / "merged.conll").read_bytes() == (
+        tmp_path / "whole" / "out.conll"
+    ).read_bytes()
+    with pytest.raises(ConfigError, match="shard index must be in 0..1"):
+        get_job("project-shard").check({"args": [], "shard": [2, 2]})

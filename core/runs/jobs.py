@@ -5,7 +5,9 @@ polls `should_stop` and returns early (or raises) when it says so, and keeps its
 
 - `train`: core.training.train_job (imported only when a train run starts: torch is slow to load);
 - `demo`: a few short steps with made-up F1 scores, checkpointed every step (tests, app demo);
-- `sleep`: waits `seconds`, polling should_stop (tests of cancellation).
+- `sleep`: waits `seconds`, polling should_stop (tests of cancellation);
+- `project-shard`: one shard of `xner project` (`args` without the project command itself,
+  `shard` [index, count]), so N shards run as N runs on any executor (local, slurm).
 """
 
 from __future__ import annotations
@@ -131,6 +133,39 @@ def sleep(config: dict, report: Report, should_stop: StopCheck, workdir: Path) -
         time.sleep(min(0.05, max(0.0, end - time.monotonic())))
     report({"stage": "sleep", "step": 1, "total": 1})
     return {"seconds": seconds}
+
+
+# --------------------------------------------------------------------------- project shard
+
+
+def _check_project_shard(config: dict) -> None:
+    from core.errors import ConfigError
+    from core.pipelines.chunks import Shard
+
+    args, shard = config.get("args"), config.get("shard")
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        raise ConfigError("project-shard job: `args` must be the list of `xner project` arguments")
+    if "--shard" in args:
+        raise ConfigError("project-shard job: give the shard as `shard`, not in `args`")
+    if not isinstance(shard, list) or len(shard) != 2:
+        raise ConfigError(f"project-shard job: `shard` must be [index, count], not {shard!r}")
+    Shard(*shard)  # raises for an index outside 0..count-1
+
+
+@job(
+    "project-shard",
+    "one shard of `xner project` (args + --shard index/count); join with merge-shards",
+    _check_project_shard,
+)
+def project_shard(config: dict, report: Report, should_stop: StopCheck, workdir: Path) -> dict:
+    from core.cli import main
+
+    index, count = config["shard"]
+    code = main(["project", *config["args"], "--shard", f"{index}/{count}"])
+    if code:
+        raise RuntimeError(f"xner project shard {index}/{count} exited with {code}")
+    report({"stage": "project", "step": 1, "total": 1})
+    return {"shard": [index, count]}
 
 
 class JobCancelled(Exception):
