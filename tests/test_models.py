@@ -220,3 +220,14 @@ def test_trimmed_vocabulary_tokenises_the_data_the_same_and_reloads(e5_folder, t
         == small_tokenizer(data[1], is_split_into_words=True)["input_ids"]
     )
     assert AutoModel.from_pretrained(tmp_path).config.vocab_size == rows
+
+
+def test_cli_list_and_materialise(e5_folder: Path, capsys: pytest.CaptureFixture) -> None:
+    from core.cli import main
+
+    assert main(["models", "list", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    e5 = next(r for r in rows if r["name"] == "e5-small")
+    assert e5["materialised"] is True and e5["folder"] == str(e5_folder)
+    assert main(["models", "materialise", "e5-small"]) == 0
+    assert capsys.readouterr().out.strip() == str(e5_folder)
