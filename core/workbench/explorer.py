@@ -483,12 +483,16 @@ Window = tuple[tuple[int, int], tuple[int, int]]  # (source [start, end), target
 
 
 def alignment_windows(
-    n_source: int, n_target: int, links: Sequence[tuple[int, int]], size: int = 14
+    n_source: int,
+    n_target: int,
+    links: Sequence[tuple[int, int]],
+    size: int = 14,
+    whole: int = 22,
 ) -> list[Window]:
     """Cut a long sentence pair into drawable pieces: `size` source tokens at a time, with the
     target tokens they link to (or, for unlinked stretches, the target tokens at the same
-    relative position). A short pair is one window."""
-    if n_source <= size and n_target <= size:
+    relative position). A pair of at most `whole` tokens a side is one window."""
+    if n_source <= max(size, whole) and n_target <= max(size, whole):
         return [((0, n_source), (0, n_target))]
     windows: list[Window] = []
     for start in range(0, max(n_source, 1), size):
