@@ -1,4 +1,4 @@
-"""Projection benchmark (issue 2): speed on MAFAND en-yor and F1 on Europarl-NER.
+"""Projection benchmark: speed on MAFAND en-yor and F1 on Europarl-NER.
 
     python bench/projection.py [--runs 3] [--data ../shared/data] [--skip-europarl]
 
