@@ -1,4 +1,4 @@
-"""Aligner speed on MAFAND en-yor train+dev+test (9,746 pairs), the corpus of the issue-2 target.
+"""Aligner speed on MAFAND en-yor train+dev+test (9,746 pairs), the corpus of the end-to-end speed target.
 
     python bench/alignment.py [--runs 3] [--aligner eflomal] [--aligner-param KEY=VALUE]...
                               [--data ../shared/data] [--limit N] [--aer] [--europarl]
