@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -92,6 +93,7 @@ def run_project(source: Path, target: Path, out: Path, chunk_size: int, jsonl: b
         "--quiet",
     ]
     load_before = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", WRAPPER, *args],
@@ -100,11 +102,14 @@ def run_project(source: Path, target: Path, out: Path, chunk_size: int, jsonl: b
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if done.returncode != 0:
         sys.exit(f"xner project failed:\n{done.stderr[-3000:]}")
     memory = json.loads(done.stdout.strip().splitlines()[-1])
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
         **memory,
@@ -141,6 +146,7 @@ def main() -> None:
                 "pairs": n,
                 "seconds_median": statistics.median(seconds),
                 "seconds": seconds,
+                "cpu_seconds_median": statistics.median(r["cpu_seconds"] for r in runs),
                 "pairs_per_s": n / statistics.median(seconds),
                 "peak_self_mib": max(r["self_mib"] for r in runs),
                 "peak_child_mib": max(r["child_mib"] for r in runs),
@@ -152,17 +158,22 @@ def main() -> None:
             if args.json:
                 args.json.write_text(json.dumps(rows, indent=1))
     print(
-        "\n| pairs | time (median) | pairs/s | peak RSS xner | peak RSS eflomal | load 1-min "
-        "before-after | exponent vs previous |\n|---:|---:|---:|---:|---:|---|---:|"
+        "\n| pairs | wall time (median) | pairs/s | CPU time (with eflomal) | peak RSS xner | "
+        "peak RSS eflomal | load 1-min before-after | exponent vs previous: wall, CPU |"
+        "\n|---:|---:|---:|---:|---:|---:|---|---:|"
     )
     previous = None
     for row in rows:
         exponent = ""
         if previous is not None:
-            exponent = f"{math.log(row['seconds_median'] / previous['seconds_median']) / math.log(row['pairs'] / previous['pairs']):.2f}"
+            size = math.log(row["pairs"] / previous["pairs"])
+            wall = math.log(row["seconds_median"] / previous["seconds_median"]) / size
+            cpu = math.log(row["cpu_seconds_median"] / previous["cpu_seconds_median"]) / size
+            exponent = f"{wall:.2f}, {cpu:.2f}"
         load = ", ".join(f"{a:.1f}-{b:.1f}" for a, b in row["load"])
         print(
             f"| {row['pairs']:,} | {row['seconds_median']:.1f} s | {row['pairs_per_s']:,.0f} | "
+            f"{row['cpu_seconds_median']:.1f} s | "
             f"{row['peak_self_mib']:,.0f} MiB | {row['peak_child_mib']:,.0f} MiB | {load} | "
             f"{exponent} |"
         )
