@@ -1,7 +1,8 @@
 """`simalign`: word alignment from contextual embeddings (Jalili Sabet et al. 2020).
 
-Wraps the simalign package's SentenceAligner. The encoder is a local folder or a Hugging Face
-Hub id (the reference setup is `bert-base-multilingual-cased`, layer 8, IterMax, BPE level);
+Uses the simalign package's SentenceAligner for loading the encoder and for its matching
+algorithms; sentences are encoded in batches rather than pair by pair. The encoder is a packaged
+model name (e.g. e5-small, see core.models), a local folder or a Hugging Face Hub id (the reference setup is `bert-base-multilingual-cased`, layer 8, IterMax, BPE level);
 without the Hub a Hub id raises core.errors.OfflineError. Embedding aligners need no training
 corpus, so `extra` is ignored.
 """
@@ -32,6 +33,7 @@ MATCHING_METHODS = {
 # simalign's own short names for its two default encoders.
 MODEL_ALIASES = {"bert": "bert-base-multilingual-cased", "xlmr": "xlm-roberta-base"}
 TOKEN_TYPES = ("bpe", "word")
+BATCH_PAIRS = 32  # sentence pairs encoded per forward pass
 MatchingMethod = Literal[tuple(MATCHING_METHODS)]
 TokenType = Literal[TOKEN_TYPES]
 # hidden_states[0] is the embedding output; the upper bound is the model's, checked on load.
@@ -174,19 +176,66 @@ class SimAlignAligner(Aligner):
         # simalign truncates each side to the encoder's input size, minus [CLS] and [SEP].
         max_input = getattr(tokenizer, "model_max_length", 512)
         limit = (max_input if 0 < max_input < 100_000 else 512) - 2
-        key = MATCHING_METHODS[self.method][1]
         self.truncated = 0
-        out = []
-        for source, target in tqdm(pairs, desc="simalign", unit="pair", disable=not progress):
-            src = self._prepare(source, tokenizer, limit)
-            tgt = self._prepare(target, tokenizer, limit)
-            if not src or not tgt:
-                out.append(Alignment())
-                continue
-            links = aligner.get_word_aligns(src, tgt)[key]
-            out.append(Alignment(frozenset((int(i), int(j)) for i, j in links)))
+        prepared = [
+            (self._prepare(source, tokenizer, limit), self._prepare(target, tokenizer, limit))
+            for source, target in pairs
+        ]
+        out = [Alignment() for _ in pairs]
+        todo = [k for k, (src, tgt) in enumerate(prepared) if src and tgt]
+        # Sentences are encoded in batches (by length, so little padding), then matched pair by
+        # pair with simalign's own algorithms: the same links as its per-pair get_word_aligns.
+        todo.sort(key=lambda k: len(prepared[k][0]) + len(prepared[k][1]))
+        starts = range(0, len(todo), BATCH_PAIRS)
+        for start in tqdm(starts, desc="simalign", unit="batch", disable=not progress):
+            chunk = todo[start : start + BATCH_PAIRS]
+            src_vectors = self._embed([prepared[k][0] for k in chunk])
+            tgt_vectors = self._embed([prepared[k][1] for k in chunk])
+            for k, (x, x_words), (y, y_words) in zip(chunk, src_vectors, tgt_vectors):
+                out[k] = self._match(x, x_words, y, y_words)
         if self.truncated:
             log.warning(
                 "simalign: %d sentences truncated to the encoder's input size", self.truncated
             )
         return out
+
+    def _embed(self, sentences: list[list[str]]):  # noqa: ANN202 - [(vectors, word of each)]
+        """Layer `layer` vectors of each sentence's sub-words (special tokens and padding left
+        out) and the word each sub-word belongs to."""
+        import numpy as np
+        import torch
+
+        loader = self._load().embed_loader
+        batch = loader.tokenizer(
+            sentences, is_split_into_words=True, padding=True, truncation=True, return_tensors="pt"
+        )
+        with torch.no_grad():
+            hidden = loader.emb_model(**batch.to(loader.device))["hidden_states"][self.layer]
+        hidden = hidden.float().cpu().numpy()
+        out = []
+        for row in range(len(sentences)):
+            words = batch.word_ids(row)
+            keep = [p for p, w in enumerate(words) if w is not None]
+            out.append((hidden[row, keep], np.array([words[p] for p in keep], dtype=int)))
+        return out
+
+    def _match(self, x, x_words, y, y_words) -> Alignment:  # noqa: ANN001 - numpy arrays
+        """simalign's matching (similarity, distortion, argmax / itermax / match) for one pair."""
+        import numpy as np
+        from simalign import SentenceAligner
+
+        if self.token_type == "word":  # average the sub-word vectors of each word
+            x = np.stack([x[x_words == w].mean(0) for w in range(x_words.max() + 1)])
+            y = np.stack([y[y_words == w].mean(0) for w in range(y_words.max() + 1)])
+            x_words, y_words = np.arange(len(x)), np.arange(len(y))
+        sim = SentenceAligner.get_similarity(x, y)
+        sim = SentenceAligner.apply_distortion(sim, self.distortion)
+        if self.method == "argmax":
+            forward, reverse = SentenceAligner.get_alignment_matrix(sim)
+            matrix = forward * reverse
+        elif self.method == "itermax":
+            matrix = SentenceAligner.iter_max(sim)
+        else:
+            matrix = SentenceAligner.get_max_weight_match(sim)
+        i, j = np.nonzero(matrix > 0)
+        return Alignment(frozenset(zip(x_words[i].tolist(), y_words[j].tolist())))
