@@ -84,11 +84,8 @@ PACKAGE_MODELS = {
 
 
 def models_home() -> Path:
-    """DATA_HOME/models: $XNER_HOME/models, else ./xner_data/models."""
-    try:
-        from core.homes import data_home
-    except ImportError:  # the older home of the same function
-        from core.workbench.workspace import data_home
+    """DATA_HOME/models (core.homes.data_home: $XNER_HOME, else ./xner_data)."""
+    from core.homes import data_home
 
     return data_home() / "models"
 
