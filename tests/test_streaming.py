@@ -249,3 +249,23 @@ def test_shards_as_runs_of_the_run_engine(tmp_path):
     ).read_bytes()
     with pytest.raises(ConfigError, match="shard index must be in 0..1"):
         get_job("project-shard").check({"args": [], "shard": [2, 2]})
+
+
+def test_the_project_command_does_not_import_torch(tmp_path):
+    """`xner project` tokenises, aligns and projects; none of it needs torch (1.5 s to import)."""
+    source, target = _mafand_slice(tmp_path, 12)
+    args = _project_args(source, target, tmp_path)
+    code = (
+        "import sys\n"
+        "from core.cli import main\n"
+        f"assert main({args!r}) == 0\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "assert 'spacy' in sys.modules  # the Yoruba side was tokenised by spaCy's rules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
