@@ -195,8 +195,13 @@ class TransformersTagger(Tagger):
             self._trim([ex.tokens for ex in examples] + [normalise_tokens(s.tokens) for s in dev])
         self._place()
         net = self.net
+        # The fused kernel: on a CPU the default per-tensor AdamW step took ten times longer
+        # (1.4 vs 0.13 CPU-s for e5-small's 27M trimmed parameters), as long as the batch itself.
         optimizer = torch.optim.AdamW(
-            net.parameters(), lr=float(p["lr"]), weight_decay=float(p["weight_decay"])
+            net.parameters(),
+            lr=float(p["lr"]),
+            weight_decay=float(p["weight_decay"]),
+            fused=self.device.type in ("cpu", "cuda"),
         )
         steps_per_epoch = math.ceil(len(examples) / int(p["batch_size"]))
         total_steps = max(1, steps_per_epoch * epochs)
