@@ -4,6 +4,8 @@ progress in words. Runs launched with `xner runs launch` live in the same regist
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,8 +14,40 @@ from pathlib import Path
 from core.errors import ConfigError
 from core.experiments.settings import MODES, TrainJob, validate
 from core.runs import Run, RunManager
+from core.taggers.base import resolve_dir
+from core.workbench.paths import allowed_roots
 
-__all__ = ["MODES", "LaunchForm", "launch", "progress_text", "run_rows"]
+__all__ = [
+    "MODES",
+    "SIZE_PRESETS",
+    "LaunchForm",
+    "SizePreset",
+    "data_files",
+    "launch",
+    "progress_text",
+    "project_language",
+    "run_rows",
+    "run_state",
+    "score_hints",
+]
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    """How big a launched run is: epochs and how many training sentences are read."""
+
+    epochs: int | None  # None: the tagger's default
+    sentences: int | None  # None: all of them
+    description: str
+
+
+SIZE_PRESETS: dict[str, SizePreset] = {
+    "small": SizePreset(2, 500, "2 epochs, first 500 training sentences: a quick check"),
+    "medium": SizePreset(5, 5000, "5 epochs, first 5,000 training sentences"),
+    "full": SizePreset(None, None, "the tagger's default epochs, all training sentences"),
+}
+DATA_SUFFIXES = (".conll", ".conllu", ".iob", ".iob2", ".bio", ".tsv", ".txt")
+MAX_LISTED_FILES = 500  # a large shared data folder must not stall the page
 
 
 @dataclass
@@ -31,6 +65,7 @@ class LaunchForm:
     epochs: int | None = None
     tagger: str = "embedded"
     name: str = ""
+    sentences: int | None = None  # read only the first N training sentences
 
     def job(self) -> TrainJob:
         """The training job; missing files are reported here, not in the background."""
@@ -42,6 +77,8 @@ class LaunchForm:
                 if not path.exists():
                     raise ConfigError(f"{key} file not found: {path}")
                 config[key] = str(path.resolve())
+        if self.sentences is not None and "train" in config:
+            config["train"] = {"path": config["train"], "limit": self.sentences}
         teachers = [t.strip() for t in self.teachers if t.strip()]
         if teachers:
             for t in teachers:
@@ -110,3 +147,90 @@ def run_rows(runs: Sequence[Run]) -> list[dict]:
             }
         )
     return rows
+
+
+def data_files(roots: Sequence[Path] | None = None) -> list[Path]:
+    """Data files a person may pick: under the data home and the configured data folders
+    (projects' exports, uploads, shared data), sorted, at most MAX_LISTED_FILES."""
+    found: list[Path] = []
+    for root in roots if roots is not None else allowed_roots():
+        if not root.is_dir():
+            continue
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "runs")
+            for name in sorted(files):
+                if name.lower().endswith(DATA_SUFFIXES):
+                    found.append(Path(folder) / name)
+                    if len(found) >= MAX_LISTED_FILES:
+                        return found
+    return found
+
+
+def project_language(project: object | None) -> str:
+    """The target language a project was built for ("" when it does not say)."""
+    meta = getattr(project, "meta", None) or {}
+    lang = str(meta.get("target_lang") or "")
+    return "" if lang == "xx" else lang
+
+
+def checkpoint_text(run: Run) -> str:
+    """What the run's checkpoints say was finished, read from its workdir."""
+    root = Path(run.workdir) / "checkpoints"
+    if not root.is_dir():
+        return "nothing was checkpointed; resume starts from the beginning"
+    parts = []
+    demo = root / "demo.json"
+    if demo.is_file():
+        step = json.loads(demo.read_text(encoding="utf-8")).get("step", 0)
+        total = (run.config or {}).get("steps")
+        parts.append(f"{step} step(s)" + (f" of {total}" if total else "") + " finished")
+    for stage in sorted(d for d in root.iterdir() if d.is_dir()):
+        last = resolve_dir(stage / "last")
+        if last is None:
+            continue
+        epoch = json.loads((last / "tagger.json").read_text(encoding="utf-8")).get("epoch")
+        if isinstance(epoch, int):
+            parts.append(f"{stage.name}: {epoch + 1} epoch(s) finished")
+    if not parts:
+        return "nothing was checkpointed; resume starts from the beginning"
+    return "; ".join(parts) + "; resume continues from there"
+
+
+def run_state(run: Run) -> tuple[str, str]:
+    """(level, message) for the run's state: level is info, warning, error or success."""
+    if run.active and run.cancel_requested:
+        return "warning", "Cancelling… it stops at its next checkpoint poll."
+    if run.status == "cancelled":
+        return "info", f"Cancelled: {checkpoint_text(run)}."
+    if run.status == "resumable":
+        return "info", f"Stopped without finishing: {checkpoint_text(run)}."
+    if run.status == "failed":
+        return "error", f"Failed: {run.error or 'no error recorded'}"
+    if run.status == "succeeded":
+        return "success", "Finished."
+    return "info", run.status
+
+
+def score_hints(run: Run) -> list[str]:
+    """Likely reasons for a zero F1 or a type scored n/a, from the run's own metrics."""
+    metrics = run.metrics if isinstance(run.metrics, dict) else {}
+    per_type = metrics.get("per_type") if isinstance(metrics.get("per_type"), dict) else {}
+    hints = []
+    f1 = metrics.get("f1")
+    if isinstance(f1, int | float) and f1 == 0:
+        if not metrics.get("precision") and not metrics.get("recall"):
+            hints.append(
+                "F1 is 0: no predicted entity matched the test labels — the model may predict "
+                "no entities at all (too little training data or too few epochs), or the test "
+                "file's entity types differ from the training data's."
+            )
+        epochs = (run.config or {}).get("epochs")
+        if isinstance(epochs, int) and epochs <= 2:
+            hints.append(f"Only {epochs} epoch(s) were trained: try the medium or full size.")
+    for entity_type, scores in sorted(per_type.items()):
+        if isinstance(scores, dict) and scores.get("support") == 0:
+            hints.append(
+                f"{entity_type} is n/a: the test file has no {entity_type} entities, so it "
+                "cannot be scored."
+            )
+    return hints
