@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -10,7 +12,7 @@ from app.text import plain
 from core.errors import XnerError
 from core.fileerrors import describe_error
 from core.runs import RunManager
-from core.workbench.paths import readable_path
+from core.workbench.paths import allowed_roots, readable_path
 from core.workbench.runs import (
     MODES,
     SIZE_PRESETS,
@@ -39,8 +41,15 @@ st.caption(
     "they keep running when the app is closed."
 )
 
+
+@st.cache_data(ttl=10, show_spinner=False)
+def listed_files(roots: tuple[str, ...]) -> list[str]:
+    """The pickable data files, listed at most every 10 s: a shared data folder can be large."""
+    return [str(f) for f in data_files([Path(r) for r in roots])]
+
+
 with st.expander("Launch a training run", expanded=False):
-    files = [str(f) for f in data_files()]
+    files = list(listed_files(tuple(str(r) for r in allowed_roots())))
     default_train = ""
     if project is not None:
         candidate = project.path / "exports" / "train.corrected.conll"
