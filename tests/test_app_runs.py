@@ -13,6 +13,7 @@ from core.runs import RunManager
 from core.workbench.runs import (
     SIZE_PRESETS,
     LaunchForm,
+    checkpoint_text,
     data_files,
     progress_text,
     run_rows,
@@ -229,3 +230,14 @@ def test_a_zero_f1_says_why(home):
     assert "no predicted entity matched" in shown and "LOC is n/a" in shown
     second = manager.launch("demo", {"steps": 1, "step_seconds": 0.01}, name="scored")
     assert score_hints(manager.wait(second.id, timeout=60)) == []
+
+
+def test_a_cancelled_training_run_names_its_finished_epochs(home):
+    manager = RunManager()
+    run = manager.wait(manager.launch("sleep", {"seconds": 0.01}).id, timeout=60)
+    assert checkpoint_text(run) == "nothing was checkpointed; resume starts from the beginning"
+    # What the embedded tagger keeps after its first epoch (core.taggers.embedded._checkpoint).
+    last = Path(run.workdir) / "checkpoints" / "direct" / "last"
+    last.mkdir(parents=True)
+    (last / "tagger.json").write_text(json.dumps({"kind": "embedded", "epoch": 0}))
+    assert checkpoint_text(run) == "direct: 1 epoch(s) finished; resume continues from there"

@@ -22,6 +22,7 @@ __all__ = [
     "SIZE_PRESETS",
     "LaunchForm",
     "SizePreset",
+    "checkpoint_text",
     "data_files",
     "launch",
     "progress_text",
