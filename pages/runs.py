@@ -59,7 +59,7 @@ with st.expander("Launch a training run", expanded=False):
     # A project's language is the run's default; the key is per project so switching updates it.
     project_lang = project_language(project)
 
-    def data_input(label: str, key: str, default: str = "") -> tuple[str | None, str]:
+    def data_input(label: str, short: str, key: str, default: str = "") -> tuple[str | None, str]:
         """A picker of the data files the app may read, with a typed path as the fallback."""
         c_pick, c_typed = st.columns([3, 2])
         options = ["", *files]
@@ -70,7 +70,7 @@ with st.expander("Launch a training run", expanded=False):
             format_func=lambda f: f or "(none)",
             key=f"{key}_pick",
         )
-        typed = c_typed.text_input("…or a path in the data folders", key=key)
+        typed = c_typed.text_input(f"{short}: or a path in the data folders", key=key)
         return picked, typed
 
     with st.form("launch"):
@@ -88,11 +88,14 @@ with st.expander("Launch a training run", expanded=False):
         train = data_input(
             "Training data (CoNLL): projected/corrected target data, or source data for "
             "model transfer",
+            "Training data",
             "run_train",
             default_train,
         )
-        test = data_input("Test data (labelled target CoNLL)", "run_test")
-        unlabelled = data_input("Distill: unlabelled target text", "run_unlabelled")
+        test = data_input("Test data (labelled target CoNLL)", "Test data", "run_test")
+        unlabelled = data_input(
+            "Distill: unlabelled target text", "Unlabelled text", "run_unlabelled"
+        )
         teachers = st.text_input(
             "Distill: teacher model folders (comma-separated; empty: train one on the data)",
             key="run_teachers",

@@ -175,7 +175,7 @@ def test_findings_are_refused(browser, gated):
     _enter(page, url, title="Runs")
     page.wait_for_selector("h1:has-text('Runs')", timeout=60_000)
     page.get_by_text("Launch a training run").click()
-    page.get_by_label("Training data (CoNLL)", exact=False).fill("/etc/passwd")
+    page.get_by_label("Training data: or a path in the data folders").fill("/etc/passwd")
     page.get_by_role("button", name="Launch").click()
     _idle(page)
     page.wait_for_selector("text=Not launched", timeout=30_000)
