@@ -17,7 +17,8 @@ from core.workbench.interchange import FORMATS, ImportReport, guess_format, labe
 from core.workbench.interchange import export as exchange_export
 from core.workbench.interchange import read as read_labels
 from core.workbench.paths import readable_path, writable_path
-from core.workbench.retrain import PRESETS, comparison, record, recorded, retrain_jobs
+from core.workbench.retrain import comparison, record, recorded, retrain_jobs
+from core.workbench.runs import SIZE_PRESETS
 from core.workbench.workspace import training_data
 
 project = project_picker()
@@ -200,8 +201,8 @@ with st.form("retrain"):
     r1, r2 = st.columns(2)
     preset = r1.radio(
         "Size",
-        list(PRESETS),
-        format_func=lambda p: f"{p}: {PRESETS[p]['about']}",
+        list(SIZE_PRESETS),
+        format_func=lambda p: f"{p}: {SIZE_PRESETS[p].description}",
         key="retrain_preset",
     )
     modes = r2.multiselect(

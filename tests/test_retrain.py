@@ -9,7 +9,8 @@ import pytest
 
 from core.data.formats import read_conll
 from core.errors import ConfigError
-from core.workbench.retrain import PRESETS, comparison, record, recorded, retrain_jobs
+from core.workbench.retrain import comparison, record, recorded, retrain_jobs
+from core.workbench.runs import SIZE_PRESETS
 from tests.app_support import build_demo
 from tests.test_training import SMALL
 
@@ -26,7 +27,7 @@ def test_jobs_train_on_corrected_and_uncorrected_data_alike(demo, tmp_path):
     test = tmp_path / "test.conll"
     test.write_text("Ana B-PER\nfala O\n\n")
     planned = retrain_jobs(demo, key, test, preset="medium")
-    assert len(planned) == 2 * 2 * len(PRESETS["medium"]["seeds"])
+    assert len(planned) == 2 * 2 * len(SIZE_PRESETS["medium"].seeds)
     corrected = [p.job for p in planned if p.version == "corrected"]
     uncorrected = [p.job for p in planned if p.version == "uncorrected"]
     assert {j.epochs for j in corrected} == {8} and {j.lang for j in corrected} == {"pt"}

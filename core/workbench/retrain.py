@@ -18,13 +18,8 @@ from pathlib import Path
 from core.data.formats import atomic_write, write_conll
 from core.errors import ConfigError
 from core.experiments.settings import TrainJob, validate
+from core.workbench.runs import SIZE_PRESETS
 
-# Sizes of a retraining: epochs (None: the tagger's default) and seeds.
-PRESETS: dict[str, dict] = {
-    "small": {"epochs": 3, "seeds": (1,), "about": "3 epochs, 1 seed: minutes on a laptop"},
-    "medium": {"epochs": 8, "seeds": (1, 2, 3), "about": "8 epochs, 3 seeds"},
-    "full": {"epochs": None, "seeds": (1, 2, 3, 4, 5), "about": "the tagger's epochs, 5 seeds"},
-}
 VERSIONS = ("corrected", "uncorrected")  # the training data: with the corrections, without
 RECORD = "retrain.json"  # in the project folder: which runs belong to which retraining
 
@@ -45,9 +40,9 @@ def retrain_jobs(
     tagger: str = "embedded",
 ) -> list[Planned]:
     """Jobs that train on the corrected and on the uncorrected data of view `key`."""
-    if preset not in PRESETS:
-        raise ConfigError(f"preset {preset!r}; known: {', '.join(PRESETS)}")
-    settings = PRESETS[preset]
+    if preset not in SIZE_PRESETS:
+        raise ConfigError(f"preset {preset!r}; known: {', '.join(SIZE_PRESETS)}")
+    size = SIZE_PRESETS[preset]
     folder = project.path / "exports" / "retrain"
     folder.mkdir(parents=True, exist_ok=True)
     files = {
@@ -60,11 +55,11 @@ def retrain_jobs(
     planned = []
     for version in VERSIONS:
         for mode in modes:
-            for seed in settings["seeds"]:
+            for seed in size.seeds:
                 config: dict = {
                     "mode": mode,
                     "tagger": tagger,
-                    "train": str(files[version]),
+                    "train": {"path": str(files[version]), "limit": size.sentences},
                     "test": str(Path(test)),
                     "lang": lang,
                     "seed": seed,
@@ -72,8 +67,8 @@ def retrain_jobs(
                 }
                 if mode == "distill":
                     config["unlabelled"] = str(files[version])  # its tokens; labels ignored
-                if settings["epochs"] is not None:
-                    config["epochs"] = settings["epochs"]
+                if size.epochs is not None:
+                    config["epochs"] = size.epochs
                 planned.append(Planned(version, validate(TrainJob, config, f"{preset} preset")))
     return planned
 

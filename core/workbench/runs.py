@@ -35,17 +35,19 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SizePreset:
-    """How big a launched run is: epochs and how many training sentences are read."""
+    """How big a training is, on the Runs page and for a retraining from corrections: epochs,
+    how many training sentences are read, and the seeds a retraining runs."""
 
     epochs: int | None  # None: the tagger's default
     sentences: int | None  # None: all of them
+    seeds: tuple[int, ...]  # a retraining runs each; a launched run takes the form's seed
     description: str
 
 
 SIZE_PRESETS: dict[str, SizePreset] = {
-    "small": SizePreset(2, 500, "2 epochs, first 500 training sentences: a quick check"),
-    "medium": SizePreset(5, 5000, "5 epochs, first 5,000 training sentences"),
-    "full": SizePreset(None, None, "the tagger's default epochs, all training sentences"),
+    "small": SizePreset(3, 500, (1,), "3 epochs, first 500 training sentences, 1 seed"),
+    "medium": SizePreset(8, 5000, (1, 2, 3), "8 epochs, first 5,000 training sentences, 3 seeds"),
+    "full": SizePreset(None, None, (1, 2, 3, 4, 5), "the tagger's epochs, all sentences, 5 seeds"),
 }
 DATA_SUFFIXES = (".conll", ".conllu", ".iob", ".iob2", ".bio", ".tsv", ".txt")
 MAX_LISTED_FILES = 500  # a large shared data folder must not stall the page
