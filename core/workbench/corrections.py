@@ -285,6 +285,20 @@ class CorrectionStore:
                 db.execute("ALTER TABLE edits ADD COLUMN content TEXT")
 
     @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write: BEGIN IMMEDIATE, committed when the block ends, rolled back if it raises."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                if db.in_transaction:
+                    db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+    @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # One short-lived connection per operation: safe across Streamlit's threads and processes.
         try:
@@ -375,33 +389,26 @@ class CorrectionStore:
 
         With `keep_rest`, other entities cut by the selection keep their parts outside it."""
         action = "remove" if label == REMOVE else "set"
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                version = self._version(db, sentence_id)
-                before = self._tags(db, sentence_id) or list(projected)
-                merged = expected_version is not None and version != expected_version
-                if merged:
-                    self._check_conflict(db, sentence_id, expected_version, start, end)
-                after = apply_label(before, start, end, label, keep_rest=keep_rest)
-                edit_id = self._insert(
-                    db,
-                    sentence_id,
-                    version + 1,
-                    action,
-                    (start, end, None if label == REMOVE else label),
-                    user,
-                    before,
-                    after,
-                    method,
-                    projected,
-                    None,
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            version = self._version(db, sentence_id)
+            before = self._tags(db, sentence_id) or list(projected)
+            merged = expected_version is not None and version != expected_version
+            if merged:
+                self._check_conflict(db, sentence_id, expected_version, start, end)
+            after = apply_label(before, start, end, label, keep_rest=keep_rest)
+            edit_id = self._insert(
+                db,
+                sentence_id,
+                version + 1,
+                action,
+                (start, end, None if label == REMOVE else label),
+                user,
+                before,
+                after,
+                method,
+                projected,
+                None,
+            )
             return _row_to_edit(self._row(db, edit_id), merged=merged)
 
     def remove_label(self, sentence_id: str, start: int, end: int, **kwargs: object) -> Edit:
@@ -411,46 +418,39 @@ class CorrectionStore:
         self, sentence_id: str, *, user: str, expected_version: int | None = None
     ) -> Edit | None:
         """Undo the newest edit of the sentence still in effect; None when there is none."""
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                version = self._version(db, sentence_id)
-                if expected_version is not None and version != expected_version:
-                    last = self._last(db, sentence_id)
-                    raise ConflictError(
-                        f"sentence {sentence_id} was changed by {last.user} at {last.at} "
-                        f"({last.describe()}) after you opened it; nothing was undone. "
-                        "Look at its current labels and undo again if you still want to."
-                    )
-                row = db.execute(
-                    "SELECT * FROM edits WHERE sentence_id = ? AND action != 'undo' AND undone = 0 "
-                    "ORDER BY version DESC LIMIT 1",
-                    (sentence_id,),
-                ).fetchone()
-                if row is None:
-                    db.execute("ROLLBACK")
-                    return None
-                target = _row_to_edit(row)
-                current = self._tags(db, sentence_id) or target.after
-                edit_id = self._insert(
-                    db,
-                    sentence_id,
-                    version + 1,
-                    "undo",
-                    (target.start, target.end, target.label),
-                    user,
-                    current,
-                    target.before,
-                    target.method,
-                    target.projected,
-                    target.id,
+        with self._transaction() as db:
+            version = self._version(db, sentence_id)
+            if expected_version is not None and version != expected_version:
+                last = self._last(db, sentence_id)
+                raise ConflictError(
+                    f"sentence {sentence_id} was changed by {last.user} at {last.at} "
+                    f"({last.describe()}) after you opened it; nothing was undone. "
+                    "Look at its current labels and undo again if you still want to."
                 )
-                db.execute("UPDATE edits SET undone = 1 WHERE id = ?", (target.id,))
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+            row = db.execute(
+                "SELECT * FROM edits WHERE sentence_id = ? AND action != 'undo' AND undone = 0 "
+                "ORDER BY version DESC LIMIT 1",
+                (sentence_id,),
+            ).fetchone()
+            if row is None:
+                db.execute("ROLLBACK")
+                return None
+            target = _row_to_edit(row)
+            current = self._tags(db, sentence_id) or target.after
+            edit_id = self._insert(
+                db,
+                sentence_id,
+                version + 1,
+                "undo",
+                (target.start, target.end, target.label),
+                user,
+                current,
+                target.before,
+                target.method,
+                target.projected,
+                target.id,
+            )
+            db.execute("UPDATE edits SET undone = 1 WHERE id = ?", (target.id,))
             return _row_to_edit(self._row(db, edit_id))
 
     def set_tags(
@@ -469,31 +469,24 @@ class CorrectionStore:
             )
         spans = tags_to_spans(list(tags))
         after = spans_to_tags(spans, len(tags))  # normalised IOB2
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                before = self._tags(db, sentence_id) or list(projected)
-                if before == after:
-                    db.execute("ROLLBACK")
-                    return None
-                edit_id = self._insert(
-                    db,
-                    sentence_id,
-                    self._version(db, sentence_id) + 1,
-                    "import",
-                    (0, len(after), None),
-                    user,
-                    before,
-                    after,
-                    method,
-                    projected,
-                    None,
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            before = self._tags(db, sentence_id) or list(projected)
+            if before == after:
+                db.execute("ROLLBACK")
+                return None
+            edit_id = self._insert(
+                db,
+                sentence_id,
+                self._version(db, sentence_id) + 1,
+                "import",
+                (0, len(after), None),
+                user,
+                before,
+                after,
+                method,
+                projected,
+                None,
+            )
             return _row_to_edit(self._row(db, edit_id))
 
     def can_redo(self, sentence_id: str) -> bool:
@@ -513,35 +506,28 @@ class CorrectionStore:
 
     def redo(self, sentence_id: str, *, user: str) -> Edit | None:
         """Reapply the change the newest undo reverted; None when there is nothing to redo."""
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._redoable(db, sentence_id)
-                if row is None:
-                    db.execute("ROLLBACK")
-                    return None
-                undo_row = _row_to_edit(row)
-                reverted = _row_to_edit(self._row(db, undo_row.undoes))
-                current = self._tags(db, sentence_id) or undo_row.after
-                edit_id = self._insert(
-                    db,
-                    sentence_id,
-                    self._version(db, sentence_id) + 1,
-                    "redo",
-                    (reverted.start, reverted.end, reverted.label),
-                    user,
-                    current,
-                    reverted.after,
-                    reverted.method,
-                    reverted.projected,
-                    undo_row.id,
-                )
-                db.execute("UPDATE edits SET undone = 1 WHERE id = ?", (undo_row.id,))
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            row = self._redoable(db, sentence_id)
+            if row is None:
+                db.execute("ROLLBACK")
+                return None
+            undo_row = _row_to_edit(row)
+            reverted = _row_to_edit(self._row(db, undo_row.undoes))
+            current = self._tags(db, sentence_id) or undo_row.after
+            edit_id = self._insert(
+                db,
+                sentence_id,
+                self._version(db, sentence_id) + 1,
+                "redo",
+                (reverted.start, reverted.end, reverted.label),
+                user,
+                current,
+                reverted.after,
+                reverted.method,
+                reverted.projected,
+                undo_row.id,
+            )
+            db.execute("UPDATE edits SET undone = 1 WHERE id = ?", (undo_row.id,))
             return _row_to_edit(self._row(db, edit_id))
 
     # ------------------------------------------------------------------ review state
@@ -630,56 +616,49 @@ class CorrectionStore:
         lengths = {sid: len(tokens) for sid, tokens in sentences}
         self.contents.update(keys)
         report = Reconciliation()
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                report.migrated = self._migrate(db, keys, lengths)
-                groups = {
-                    (sid, key): table
-                    for table in _KEYED_TABLES
-                    for sid, key in db.execute(f"SELECT DISTINCT sentence_id, content FROM {table}")
-                }
-                by_key: dict[str, list[str]] = {}
-                for sid, key in keys.items():
-                    by_key.setdefault(key, []).append(sid)
-                claimed = {sid for sid, key in groups if keys.get(sid) == key}
-                plan: dict[tuple[str, str | None], str | None] = {}
-                for sid, key in sorted(groups, key=lambda g: (g[0], g[1] or "")):
-                    if keys.get(sid) == key:
-                        plan[(sid, key)] = sid
-                        continue
-                    free = [s for s in by_key.get(key or "", []) if s not in claimed]
-                    plan[(sid, key)] = free[0] if free else None
-                    if free:
-                        claimed.add(free[0])
-                for (sid, key), new in plan.items():
-                    if new is None:
-                        self._orphan(db, sid, key, report)
-                # Two steps so that ids can swap (a -> b while b -> a) without a clash.
-                moving = {g: new for g, new in plan.items() if new is not None and new != g[0]}
-                for n, (sid, key) in enumerate(moving):
-                    for table in _KEYED_TABLES:
-                        db.execute(
-                            f"UPDATE {table} SET sentence_id = ? WHERE sentence_id = ? "
-                            "AND content IS ?",
-                            (f"\x00moving{n}", sid, key),
-                        )
-                for n, ((sid, _), new) in enumerate(moving.items()):
-                    for table in _KEYED_TABLES:
-                        db.execute(
-                            f"UPDATE {table} SET sentence_id = ? WHERE sentence_id = ?",
-                            (new, f"\x00moving{n}"),
-                        )
-                    report.moved[sid] = new
-                report.kept = sorted(
-                    {sid for (sid, _), new in plan.items() if new == sid}
-                    & {r[0] for r in db.execute("SELECT DISTINCT sentence_id FROM edits")}
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            report.migrated = self._migrate(db, keys, lengths)
+            groups = {
+                (sid, key): table
+                for table in _KEYED_TABLES
+                for sid, key in db.execute(f"SELECT DISTINCT sentence_id, content FROM {table}")
+            }
+            by_key: dict[str, list[str]] = {}
+            for sid, key in keys.items():
+                by_key.setdefault(key, []).append(sid)
+            claimed = {sid for sid, key in groups if keys.get(sid) == key}
+            plan: dict[tuple[str, str | None], str | None] = {}
+            for sid, key in sorted(groups, key=lambda g: (g[0], g[1] or "")):
+                if keys.get(sid) == key:
+                    plan[(sid, key)] = sid
+                    continue
+                free = [s for s in by_key.get(key or "", []) if s not in claimed]
+                plan[(sid, key)] = free[0] if free else None
+                if free:
+                    claimed.add(free[0])
+            for (sid, key), new in plan.items():
+                if new is None:
+                    self._orphan(db, sid, key, report)
+            # Two steps so that ids can swap (a -> b while b -> a) without a clash.
+            moving = {g: new for g, new in plan.items() if new is not None and new != g[0]}
+            for n, (sid, key) in enumerate(moving):
+                for table in _KEYED_TABLES:
+                    db.execute(
+                        f"UPDATE {table} SET sentence_id = ? WHERE sentence_id = ? "
+                        "AND content IS ?",
+                        (f"\x00moving{n}", sid, key),
+                    )
+            for n, ((sid, _), new) in enumerate(moving.items()):
+                for table in _KEYED_TABLES:
+                    db.execute(
+                        f"UPDATE {table} SET sentence_id = ? WHERE sentence_id = ?",
+                        (new, f"\x00moving{n}"),
+                    )
+                report.moved[sid] = new
+            report.kept = sorted(
+                {sid for (sid, _), new in plan.items() if new == sid}
+                & {r[0] for r in db.execute("SELECT DISTINCT sentence_id FROM edits")}
+            )
         return report
 
     @staticmethod
