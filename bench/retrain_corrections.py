@@ -8,7 +8,13 @@ plays the annotator), through the correction store. Taggers are trained on the c
 the uncorrected data (core.workbench.retrain: same settings and seeds) and scored on the last
 TEST German sentences (gold), which no training file contains.
 
-    python bench/retrain_corrections.py [--n 50] [--seeds 1 2 3] [--modes direct] [--epochs 8]
+    python bench/retrain_corrections.py [--n 50] [--seeds 1 2 3] [--modes direct distill]
+        [--epochs 8] [--threads 1]
+
+Both modes are the retrain action's jobs (core.workbench.retrain). A distill job trains its own
+teacher, a direct tagger on the same data with the same seed and settings, which is exactly the
+direct job of that version and seed; so here each distill student is taught by that direct
+run's saved model (`teachers`), which halves the time and changes nothing else.
 
 Prints JSON: the settings, the projection's F1 against the German gold before and after the
 corrections, and per mode the F1 (mean ± std over seeds) on each data version with the change.
@@ -34,9 +40,10 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=699)
     parser.add_argument("--test", type=int, default=100)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--modes", nargs="+", default=["direct"])
+    parser.add_argument("--modes", nargs="+", default=["direct", "distill"])
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--lang", default="de", choices=["de", "es"])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per training")
     args = parser.parse_args()
 
     from core.aligners.base import get_aligner
@@ -79,9 +86,22 @@ def main() -> None:
         after.add(gold_score(tags, gold[sid]))
     planned = retrain_jobs(project, key, work / "test.conll", preset="small", modes=args.modes)
     rows, versions = [], {}
+    # Direct before distill: a distill student is taught by the direct model of its data and seed.
+    jobs = sorted(
+        {(p.version, p.job.mode): p for p in planned}.values(),
+        key=lambda p: (p.version, p.job.mode != "direct"),
+    )
     for seed in args.seeds:
-        for p in {(p.version, p.job.mode): p for p in planned}.values():
-            job = p.job.model_copy(update={"seed": seed, "epochs": args.epochs})
+        for p in jobs:
+            update: dict = {
+                "seed": seed,
+                "epochs": args.epochs,
+                "tagger_params": {**p.job.tagger_params, "threads": args.threads},
+            }
+            teacher = work / "runs" / f"{p.version}-direct-seed{seed}" / "model"
+            if p.job.mode == "distill" and (teacher / "tagger.json").is_file():
+                update["teachers"] = [{"path": str(teacher)}]
+            job = p.job.model_validate({**p.job.to_dict(), **update})
             name = f"{p.version}-{job.mode}-seed{seed}"
             t0 = time.perf_counter()
             metrics = train_job(job, lambda event: None, lambda: False, work / "runs" / name)

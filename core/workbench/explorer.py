@@ -23,6 +23,7 @@ def all_labels(view: Sequence[Projection]) -> list[str]:
 class Thresholds:
     length_ratio: float = 1.5  # projected/source length above this (or below its inverse)
     min_score: float = 0.5  # projection score (coverage or Dice) below this
+    max_uncertainty: float = 0.5  # a trained tagger's highest token entropy (0-1) at or above this
 
 
 @dataclass(frozen=True)
@@ -164,11 +165,82 @@ def disagreement_reasons(p: Projection, other: Projection | None, th: Thresholds
     return out
 
 
-def flag_names() -> list[str]:
-    return list(_ORDER)
+# ---------------------------------------------------------------------- teacher uncertainty
+
+TEACHER_SIGNAL = "teacher uncertainty"  # the one name of the signal: flag, reason, column
+TEACHER_EXPLANATION = (
+    "a tagger trained for the target language is unsure about a target token (normalised "
+    "entropy at or above the threshold) or tags the sentence differently from the projection"
+)
+
+
+@dataclass(frozen=True)
+class TeacherScore:
+    """What a trained tagger says about one target sentence: per token, the normalised entropy
+    of its label distribution (0 sure, 1 uniform) and its best tag sequence."""
+
+    entropy: tuple[float, ...]
+    predicted: tuple[str, ...]
+
+    @property
+    def uncertainty(self) -> float:
+        """The signal's number: the highest token entropy."""
+        return max(self.entropy, default=0.0)
+
+    @property
+    def mean(self) -> float:
+        return sum(self.entropy) / len(self.entropy) if self.entropy else 0.0
+
+    def differing(self, tags: Sequence[str]) -> int:
+        """Tokens whose tag differs between the tagger and `tags` (the projection)."""
+        return sum(a != b for a, b in zip(self.predicted, tags))
+
+    def points(self, tags: Sequence[str]) -> float:
+        """Its share of a sentence's suspicion: the uncertainty plus the share of tokens the
+        tagger tags differently from `tags`."""
+        return self.uncertainty + (self.differing(tags) / len(tags) if tags else 0.0)
+
+
+def teacher_reasons(p: Projection, score: TeacherScore | None, th: Thresholds) -> list[Reason]:
+    """The teacher-uncertainty reason of a sentence, with its numbers, or none."""
+    from core.data.tags import tags_to_spans
+
+    if score is None or len(score.entropy) != len(p.pair.target.tokens):
+        return []
+    tags = p.target_tags()
+    model, projected = set(tags_to_spans(list(score.predicted))), set(tags_to_spans(tags))
+    if score.uncertainty < th.max_uncertainty and model == projected:
+        return []
+    tokens = p.pair.target.tokens
+    k = max(range(len(score.entropy)), key=score.entropy.__getitem__)
+    text = (
+        f"{TEACHER_SIGNAL} {score.uncertainty:.2f}: the tagger is least sure at '{tokens[k]}' "
+        f"({k}; mean entropy {score.mean:.2f} over {_n(len(tokens), 'token')})"
+    )
+    extra, missing = sorted(model - projected), sorted(projected - model)
+    if extra or missing:
+        text += f"; it tags {score.differing(tags)} of {len(tokens)} tokens differently"
+        if extra:
+            text += " — tagger only: " + ", ".join(_target(tokens, s) for s in extra)
+        if missing:
+            text += " — projection only: " + ", ".join(_target(tokens, s) for s in missing)
+    first = (extra or missing or [Span(k, k + 1, score.predicted[k][2:] or "O")])[0]
+    return [Reason(TEACHER_SIGNAL, text, None, first)]
+
+
+def _target(tokens: Sequence[str], span: Span) -> str:
+    where = f"{span.start}-{span.end - 1}" if len(span) > 1 else f"{span.start}"
+    return f"{span.label} '{' '.join(tokens[span.start : span.end])}' ({where})"
+
+
+def flag_names(teacher: bool = False) -> list[str]:
+    """The flags, with the teacher-uncertainty signal when a trained tagger scored the view."""
+    return list(_ORDER) + ([TEACHER_SIGNAL] if teacher else [])
 
 
 def flag_explanation(name: str) -> str:
+    if name == TEACHER_SIGNAL:
+        return TEACHER_EXPLANATION
     return FLAGS.create(name).explanation
 
 
@@ -186,16 +258,24 @@ def unaligned_entity_words(p: Projection) -> list[int]:
 
 
 def reasons(
-    p: Projection, other: Projection | None = None, th: Thresholds = Thresholds()
+    p: Projection,
+    other: Projection | None = None,
+    th: Thresholds = Thresholds(),
+    teacher: TeacherScore | None = None,
 ) -> list[Reason]:
-    """Every reason the sentence is flagged, flag by flag."""
-    return [r for name in _ORDER for r in FLAGS.create(name).reasons(p, other, th)]
+    """Every reason the sentence is flagged, flag by flag (the teacher's last)."""
+    found = [r for name in _ORDER for r in FLAGS.create(name).reasons(p, other, th)]
+    return found + teacher_reasons(p, teacher, th)
 
 
 def sentence_flags(
-    p: Projection, other: Projection | None = None, th: Thresholds = Thresholds()
+    p: Projection,
+    other: Projection | None = None,
+    th: Thresholds = Thresholds(),
+    teacher: TeacherScore | None = None,
 ) -> list[str]:
-    return [name for name in _ORDER if FLAGS.create(name).check(p, other, th)]
+    found = [name for name in _ORDER if FLAGS.create(name).check(p, other, th)]
+    return found + ([TEACHER_SIGNAL] if teacher_reasons(p, teacher, th) else [])
 
 
 def score_range(view: Sequence[Projection]) -> tuple[float, float]:
@@ -205,15 +285,21 @@ def score_range(view: Sequence[Projection]) -> tuple[float, float]:
 
 
 def suspicion(
-    p: Projection, other: Projection | None = None, th: Thresholds = Thresholds()
+    p: Projection,
+    other: Projection | None = None,
+    th: Thresholds = Thresholds(),
+    teacher: TeacherScore | None = None,
 ) -> float:
     """How likely the sentence needs a correction, for ordering a review queue: one point per
-    reason (per entity and flag), plus how far the weakest score falls below the minimum."""
-    points = float(len(reasons(p, other, th)))
+    reason (per entity and flag), plus how far the weakest score falls below the minimum, plus
+    a trained tagger's uncertainty and disagreement (TeacherScore.points) when there is one."""
+    points = float(len(reasons(p, other, th, teacher)))
     if p.spans:
         weakest = min(s.score for s in p.spans)
         if th.min_score > 0 and weakest < th.min_score:
             points += (th.min_score - weakest) / th.min_score
+    if teacher is not None and len(teacher.entropy) == len(p.pair.target.tokens):
+        points += teacher.points(p.target_tags())
     return points
 
 
@@ -246,6 +332,7 @@ class Row:
     flags: list[str]
     corrected: bool
     suspicion: float = 0.0
+    uncertainty: float | None = None  # the teacher-uncertainty signal, when a tagger scored it
 
 
 def sentence_rows(
@@ -258,9 +345,11 @@ def sentence_rows(
     corrected: set[str] | None = None,
     only_corrected: bool = False,
     th: Thresholds = Thresholds(),
+    teacher: Mapping[str, TeacherScore] | None = None,
 ) -> list[Row]:
     """The sentences to list: those matching `query` and carrying the `flags` asked for, ALL of
-    them (combine="all") or ANY of them (combine="any")."""
+    them (combine="all") or ANY of them (combine="any"). `teacher`: a trained tagger's scores
+    by sentence id, for the teacher-uncertainty signal."""
     if combine not in COMBINE:
         raise ValueError(f"combine must be one of {', '.join(COMBINE)}, not {combine!r}")
     corrected = corrected or set()
@@ -271,7 +360,8 @@ def sentence_rows(
         if not matches_query(p, query):
             continue
         o = other[n] if other is not None else None
-        found = sentence_flags(p, o, th)
+        score = teacher.get(p.pair.id) if teacher else None
+        found = sentence_flags(p, o, th, score)
         wanted = [f in found for f in flags]
         if flags and not (all(wanted) if combine == "all" else any(wanted)):
             continue
@@ -288,7 +378,8 @@ def sentence_rows(
                 len(p.spans),
                 found,
                 is_corrected,
-                suspicion(p, o, th) if found else 0.0,
+                suspicion(p, o, th, score) if found or score else 0.0,
+                score.uncertainty if score else None,
             )
         )
     return rows
@@ -310,10 +401,12 @@ def flag_counts(
     view: Sequence[Projection],
     other: Sequence[Projection] | None = None,
     th: Thresholds = Thresholds(),
+    teacher: Mapping[str, TeacherScore] | None = None,
 ) -> dict[str, int]:
-    counts = dict.fromkeys(flag_names(), 0)
+    counts = dict.fromkeys(flag_names(bool(teacher)), 0)
     for n, p in enumerate(view):
-        for f in sentence_flags(p, other[n] if other is not None else None, th):
+        score = teacher.get(p.pair.id) if teacher else None
+        for f in sentence_flags(p, other[n] if other is not None else None, th, score):
             counts[f] += 1
     return counts
 

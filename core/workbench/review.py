@@ -20,9 +20,14 @@ Actions (the keys the explorer binds them to are in KEYS):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from core.data.formats import atomic_write
 from core.data.tags import tags_to_spans
 from core.data.types import Span
 from core.workbench.corrections import (
@@ -32,6 +37,7 @@ from core.workbench.corrections import (
     affected,
     describe_span,
 )
+from core.workbench.explorer import TeacherScore
 
 KEYS = {
     "1-9": "set label 1-9 on the selection",
@@ -282,3 +288,121 @@ def _label(
             }
             message += ": press K to keep " + ", ".join(describe_span(k, s.tokens) for k in kept)
     return Outcome("warning" if cut else "success", message, offer=offer, changed=True)
+
+
+# ---------------------------------------------------------------------- teacher uncertainty
+
+TEACHER_CACHE = "cache/teacher"  # in the project folder: one JSON file per (model, content)
+
+
+@dataclass(frozen=True)
+class Teacher:
+    """A trained tagger the review queue can ask: a finished training run's saved model."""
+
+    path: str  # the model folder (core.taggers.base.load_tagger)
+    run_id: str
+    name: str
+    lang: str
+    f1: float | None = None
+
+    def describe(self) -> str:
+        score = f", test F1 {self.f1:.3f}" if self.f1 is not None else ""
+        return f"run {self.name} ({self.run_id}, {self.lang}{score})"
+
+
+def find_teacher(project, runs: Iterable) -> Teacher | None:
+    """The tagger to score the project's sentences with: among finished training runs (run
+    records, newest first as the registry lists them) with a saved model for the project's
+    target language, the newest one the project's own retraining trained on its corrected data,
+    else the newest one."""
+    from core.taggers.base import resolve_dir
+    from core.workbench.retrain import recorded
+
+    lang = str(project.meta.get("target_lang") or "")
+    ours = {
+        r["id"]
+        for entry in recorded(project)
+        for r in entry.get("runs", [])
+        if r.get("version") == "corrected"
+    }
+    found: list[Teacher] = []
+    for run in runs:
+        config = run.config or {}
+        metrics = run.metrics if isinstance(run.metrics, dict) else {}
+        if run.status != "succeeded" or run.kind != "train" or config.get("lang") != lang:
+            continue
+        model = (run.artifacts or {}).get("model") or metrics.get("model_path")
+        if not model or resolve_dir(model) is None:
+            continue
+        f1 = metrics.get("f1")
+        teacher = Teacher(
+            str(model), run.id, run.name, lang, f1 if isinstance(f1, int | float) else None
+        )
+        if run.id in ours:
+            return teacher
+        found.append(teacher)
+    return found[0] if found else None
+
+
+def model_fingerprint(path: str | Path) -> str:
+    """Changes when the saved model does: its files' names, sizes and modification times."""
+    from core.taggers.base import resolve_dir
+
+    folder = resolve_dir(path)
+    if folder is None:
+        raise ValueError(f"no saved tagger in {path}")
+    stats = [
+        (str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns)
+        for f in sorted(folder.rglob("*"))
+        if f.is_file()
+    ]
+    return hashlib.sha256(json.dumps([str(folder.resolve()), stats]).encode()).hexdigest()
+
+
+def content_fingerprint(sentences: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """Changes when any sentence id or target token does."""
+    data = json.dumps([[sid, list(tokens)] for sid, tokens in sentences], ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def teacher_scores(
+    model: str | Path,
+    sentences: Sequence[tuple[str, Sequence[str]]],
+    cache: Path | None = None,
+) -> dict[str, TeacherScore]:
+    """Per sentence id, the tagger's normalised token entropies and best tags for `sentences`
+    ((id, target tokens)); read from, else written to, `cache`/<model>-<content>.json."""
+    key = f"{model_fingerprint(model)[:16]}-{content_fingerprint(sentences)[:16]}"
+    path = cache / f"{key}.json" if cache is not None else None
+    if path is not None and path.is_file():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            sid: TeacherScore(tuple(v["entropy"]), tuple(v["predicted"]))
+            for sid, v in stored.items()
+        }
+    import numpy as np
+
+    from core.taggers.base import load_tagger, viterbi_iob2
+
+    tagger = load_tagger(model)
+    labels = tagger.labels
+    token_lists = [list(tokens) for _, tokens in sentences]
+    out: dict[str, TeacherScore] = {}
+    for (sid, tokens), probs in zip(sentences, tagger.predict_proba(token_lists)):
+        if not len(tokens):
+            out[sid] = TeacherScore((), ())
+            continue
+        p = np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0)
+        entropy = -(p * np.log(p)).sum(axis=1) / math.log(max(len(labels), 2))
+        out[sid] = TeacherScore(
+            tuple(round(float(e), 4) for e in np.clip(entropy, 0.0, 1.0)),
+            tuple(viterbi_iob2(np.asarray(probs), labels)),
+        )
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as handle:
+            json.dump(
+                {sid: {"entropy": v.entropy, "predicted": v.predicted} for sid, v in out.items()},
+                handle,
+            )
+    return out
