@@ -4,6 +4,7 @@ correction, alignment links, two views side by side."""
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -13,11 +14,17 @@ from app.state import project_picker, user_name
 from app.text import plain
 from core.data.tags import tags_to_spans
 from core.data.types import Span
+from core.runs import RunManager
+from core.runs.store import runs_home
 from core.workbench.corrections import REMOVE, describe_span
 from core.workbench.explorer import (
     COMBINE,
     GOLD_FILTERS,
     ORDERS,
+    TEACHER_EXPLANATION,
+    TEACHER_SIGNAL,
+    Row,
+    TeacherScore,
     Thresholds,
     alignment_matrix,
     alignment_windows,
@@ -35,7 +42,19 @@ from core.workbench.explorer import (
     score_range,
     sentence_rows,
 )
-from core.workbench.review import KEYS, Queue, Shown, handle, progress
+from core.workbench.review import (
+    KEYS,
+    TEACHER_CACHE,
+    Queue,
+    Shown,
+    Teacher,
+    find_teacher,
+    handle,
+    model_fingerprint,
+    progress,
+    teacher_scores,
+)
+from core.workbench.workspace import Project
 
 REVIEW_FILTERS = {
     "all": "all sentences",
@@ -43,6 +62,40 @@ REVIEW_FILTERS = {
     "reviewed": "reviewed",
     "skipped": "skipped",
 }
+
+
+# Derived views, cached by content (view files by modification time, a model by its files), so
+# a rerun that changes none of it (navigation, a filter flip back) does not recompute them.
+def _view_key(key: str) -> tuple[str, float]:
+    path = project.path / "views" / project.view(key).file
+    return str(path), path.stat().st_mtime
+
+
+@st.cache_data(ttl=20, show_spinner=False)
+def _teacher(project_path: str, lang: str, retrained: int) -> Teacher | None:
+    if not (runs_home() / "runs.sqlite").is_file():  # no run yet: create no registry by looking
+        return None
+    runs = RunManager().list(statuses=["succeeded"], kind="train")
+    return find_teacher(Project(project_path), runs)
+
+
+@st.cache_data(max_entries=8, show_spinner="Scoring the sentences with the trained tagger…")
+def _scores(model: str, model_key: str, view: tuple[str, float]) -> dict[str, TeacherScore]:
+    scored = Project(Path(view[0]).parents[1])  # the project of the view file
+    return teacher_scores(model, scored.sentences(), scored.path / TEACHER_CACHE)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _rows(view_a, view_b, teacher_key, query, flags, combine, corrected, only, th,
+          _a, _b, _teacher) -> list[Row]:  # fmt: skip
+    return sentence_rows(_a, _b, query=query, flags=flags, combine=combine, corrected=set(corrected),
+                         only_corrected=only, th=th, teacher=_teacher)  # fmt: skip
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _counts(view_a, view_b, teacher_key, th, _a, _b, _teacher) -> dict[str, int]:
+    return flag_counts(_a, _b, th, _teacher)
+
 
 project = project_picker()
 st.title("Projection explorer")
@@ -58,11 +111,29 @@ view_b = side.selectbox("Compare with", others, index=1 if len(others) > 1 else 
 a = project.projections(view_a)
 b = project.projections(view_b) if view_b != "(none)" else None
 query = side.text_input("Search (words or sentence id)", key="query")
+retrain_path = project.path / "retrain.json"
+teacher = _teacher(
+    str(project.path),
+    str(project.meta.get("target_lang") or ""),
+    retrain_path.stat().st_mtime_ns if retrain_path.is_file() else 0,
+)
+scores: dict[str, TeacherScore] = {}
+teacher_key = None
+if teacher is not None:
+    try:
+        model_key = model_fingerprint(teacher.path)
+        scores = _scores(teacher.path, model_key, _view_key(keys[0]))
+        teacher_key = (model_key, _view_key(keys[0]))
+    except Exception as exc:  # a model that cannot be read: the queue works without it
+        side.warning(f"{TEACHER_SIGNAL} unavailable: {plain(exc)}")
+    else:
+        side.caption(f"**{TEACHER_SIGNAL}** from {plain(teacher.describe())}")
+names = flag_names(teacher=bool(scores))
 flags = side.multiselect(
     "Show only sentences flagged",
-    flag_names(),
+    names,
     key="flags",
-    help="\n".join(f"- **{name}**: {flag_explanation(name)}" for name in flag_names()),
+    help="\n".join(f"- **{name}**: {flag_explanation(name)}" for name in names),
 )
 combine = side.radio(
     "Combine the chosen flags with",
@@ -98,20 +169,38 @@ with side.expander("Thresholds"):
         key="th_score",
         help=f"Scores in this view range from {low:.2f} to {high:.2f} (coverage can exceed 1).",
     )
-th = Thresholds(ratio, min_score)
+    max_uncertainty = (
+        st.slider(
+            f"Maximum {TEACHER_SIGNAL}",
+            0.0,
+            1.0,
+            0.5,
+            0.05,
+            key="th_uncertainty",
+            help="Flag a sentence when the trained tagger's highest token entropy (0 sure, 1 "
+            "uniform) reaches this, or when it tags the sentence differently from the projection.",
+        )
+        if scores
+        else 0.5
+    )
+th = Thresholds(ratio, min_score, max_uncertainty)
 
 store = project.corrections
 corrected = store.corrected_ids()
 review_states = store.reviews()
-rows = sentence_rows(
-    a,
-    b,
-    query=query,
-    flags=flags,
-    combine=combine,
-    corrected=corrected,
-    only_corrected=only_corrected,
-    th=th,
+rows = _rows(
+    _view_key(view_a),
+    _view_key(view_b) if b is not None else None,
+    teacher_key,
+    query,
+    tuple(flags),
+    combine,
+    frozenset(corrected),
+    only_corrected,
+    th,
+    _a=a,
+    _b=b,
+    _teacher=scores,
 )
 if review_filter != "all":
     rows = [r for r in rows if review_states.get(r.id, "unreviewed") == review_filter]
@@ -128,24 +217,17 @@ def _shown(sid: str, version: int | None = None) -> Shown:
 
 
 def _act(sid: str, event: dict, version: int | None = None) -> None:
-    """Apply one action (from a key in the annotator or a button) and remember what it said."""
+    """Apply one action (from a key in the annotator or a button) and remember what it said;
+    an action that moves on or changes the queue asks for a rerun of the whole page."""
     outcome = handle(store, _shown(sid, version), event, user=user_name(), queue=queue)
     st.session_state["review_message"] = {"kind": outcome.kind, "text": outcome.message}
     st.session_state["review_offer"] = outcome.offer
     if outcome.goto:
         st.session_state["sentence"] = outcome.goto
         st.session_state["review_offer"] = None
+    if outcome.goto or outcome.requeue:
+        st.session_state["rerun_page"] = True
 
-
-# A key pressed in the annotator arrives as its value on this rerun: apply it before anything is
-# drawn, so the page (and the next sentence, if the action moves on) shows the result at once.
-event = st.session_state.get("annotator")
-focus = False
-if isinstance(event, dict) and event.get("seq") != st.session_state.get("annotator_seq"):
-    st.session_state["annotator_seq"] = event.get("seq")
-    if event.get("sid") in by_id:
-        _act(str(event["sid"]), event, event.get("version"))
-        focus = True
 
 if "sentence" not in st.session_state and st.query_params.get("sentence") in by_id:
     st.session_state["sentence"] = st.query_params["sentence"]  # a shared link or a reload
@@ -155,7 +237,15 @@ st.caption(
     f"{plain(project.meta.get('source_lang', '?'))} → {plain(project.meta.get('target_lang', '?'))}"
     f" · **{progress([p.pair.id for p in a], review_states)}**"
 )
-counts = flag_counts(a, b, th)
+counts = _counts(
+    _view_key(view_a),
+    _view_key(view_b) if b is not None else None,
+    teacher_key,
+    th,
+    _a=a,
+    _b=b,
+    _teacher=scores,
+)
 cols = st.columns(len(counts) + 1)
 cols[0].metric("Listed", f"{len(rows)} / {len(a)}")
 for col, (name, count) in zip(cols[1:], counts.items()):
@@ -187,6 +277,7 @@ table = pd.DataFrame(
         "flags": [", ".join(r.flags) for r in rows],
         "suspicion": [round(r.suspicion, 2) for r in rows],
         "review": [review_states.get(r.id, "unreviewed") for r in rows],
+        **({TEACHER_SIGNAL: [r.uncertainty for r in rows]} if scores else {}),
         "target": [r.target for r in rows],
         "source": [r.source for r in rows],
         "entities": [r.entities for r in rows],
@@ -208,7 +299,10 @@ st.dataframe(
     hide_index=True,
     height=min(38 + 35 * len(rows), 260),
     width="stretch",
-    column_config={"flags": st.column_config.TextColumn(width="medium")},
+    column_config={
+        "flags": st.column_config.TextColumn(width="medium"),
+        TEACHER_SIGNAL: st.column_config.NumberColumn(format="%.2f", help=TEACHER_EXPLANATION),
+    },
 )
 
 ids = [r.id for r in rows]
@@ -225,99 +319,164 @@ pair = pa.pair
 src_lang = plain(project.meta.get("source_lang", "source"))  # typed by a user: no Markdown
 tgt_lang = plain(project.meta.get("target_lang", "target"))
 labels = all_labels(a)
-
-version = store.version(sid)
-current = store.current(sid)
-tags = current if current is not None else pa.target_tags()
-st.session_state.setdefault("seen", {})[sid] = version
-why = reasons(pa, pb, th)
-decisions = store.decisions(sid)
-state = review_states.get(sid, "unreviewed")
-edited = f"corrected (version {version})" if current is not None else f"projected by {view_a}"
+why = reasons(pa, pb, th, scores.get(sid) if scores else None)
 
 # --------------------------------------------------------------------------- the review editor
 
-st.subheader(f"Sentence {sid}")
-annotator(
-    sid=sid,
-    version=version,
-    tokens=pair.target.tokens,
-    tags=tags,
-    labels=labels[:9],
-    state=f"{state} · {edited}",
-    progress=progress(ids, review_states) + " in this list",
-    decisions=[(s.start, s.end, s.label, d) for s, d in decisions.items()],
-    reasons=[
-        {
-            "flag": r.flag,
-            "text": r.text,
-            "start": r.target.start if r.target else None,
-            "end": r.target.end if r.target else None,
-        }
-        for r in why
-    ],
-    message=st.session_state.get("review_message"),
-    offer=st.session_state.pop("review_offer", None),
-    keys=KEYS,
-    focus=focus,
-)
-feedback = st.empty()  # the last action's outcome, also for readers without the component
-message = st.session_state.pop("review_message", None)  # shown once, here and above
-if message:
-    getattr(feedback, message["kind"])(plain(message["text"]))
 
-st.html(legend_html(labels))
-st.markdown(f"**Source ({src_lang})**")
-st.html(spans_html(pair.source.tokens, pair.source.spans, element_id="source-spans"))
-st.markdown(f"**Target ({tgt_lang})** — {edited} — review: {state}")
-st.html(
-    spans_html(
-        pair.target.tokens,
-        tags_to_spans(tags),
-        selected=st.session_state.get(f"sel_{sid}") or [],
-        element_id="target-spans",
-    )
-)
-if gold and sid in gold:
-    score = gold_per[sid]
-    st.markdown(f"**Gold ({tgt_lang})** — projection by {view_a}: {score.describe()}")
-    st.html(spans_html(pair.target.tokens, tags_to_spans(gold[sid]), element_id="gold-spans"))
+@st.fragment
+def review_editor(sid: str) -> None:
+    """The sentence's editor. A key press, a click or a label edit reruns only this part of the
+    page (the list, the counts and the drawings below stay as they are); an action that moves
+    to another sentence or changes its review state reruns the whole page."""
+    event = st.session_state.get("annotator")
+    focus = False
+    if isinstance(event, dict) and event.get("seq") != st.session_state.get("annotator_seq"):
+        st.session_state["annotator_seq"] = event.get("seq")
+        if event.get("sid") in by_id:
+            _act(str(event["sid"]), event, event.get("version"))
+            focus = True
+    if st.session_state.pop("rerun_page", False):
+        st.rerun(scope="app")
 
-    def _listed(spans: list) -> str:
-        return ", ".join(describe_span(span, pair.target.tokens) for span in spans) or "none"
+    version = store.version(sid)
+    current = store.current(sid)
+    tags = current if current is not None else pa.target_tags()
+    st.session_state.setdefault("seen", {})[sid] = version
+    decisions = store.decisions(sid)
+    states = store.reviews()
+    state = states.get(sid, "unreviewed")
+    edited = f"corrected (version {version})" if current is not None else f"projected by {view_a}"
 
-    st.html(
-        '<ul id="gold-diff" style="margin:0">'
-        f'<li data-kind="false-positives"><b>false positives</b>: {escape(_listed(score.false_positives))}</li>'
-        f'<li data-kind="misses"><b>misses</b>: {escape(_listed(score.misses))}</li></ul>'
-    )
-if why:
-    st.html(
-        '<ul id="flag-reasons" style="margin:0;color:#8a1c1c">'
-        + "".join(
-            f'<li data-flag="{escape(r.flag)}"><b>{escape(r.flag)}</b>: {escape(r.text)}</li>'
+    st.subheader(f"Sentence {sid}")
+    annotator(
+        sid=sid,
+        version=version,
+        tokens=pair.target.tokens,
+        tags=tags,
+        labels=labels[:9],
+        state=f"{state} · {edited}",
+        progress=progress(ids, states) + " in this list",
+        decisions=[(s.start, s.end, s.label, d) for s, d in decisions.items()],
+        reasons=[
+            {
+                "flag": r.flag,
+                "text": r.text,
+                "start": r.target.start if r.target else None,
+                "end": r.target.end if r.target else None,
+            }
             for r in why
-        )
-        + "</ul>"
+        ],
+        message=st.session_state.get("review_message"),
+        offer=st.session_state.pop("review_offer", None),
+        keys=KEYS,
+        focus=focus,
     )
-else:
-    st.caption("No flag on this sentence.")
+    feedback = st.empty()  # the last action's outcome, also for readers without the component
+    message = st.session_state.pop("review_message", None)  # shown once, here and above
+    if message:
+        getattr(feedback, message["kind"])(plain(message["text"]))
 
-c1, c2, c3, c4 = st.columns(4)
-c1.button(
-    "Accept all remaining (Enter)",
-    on_click=_act,
-    args=(sid, {"action": "accept_rest"}),
-    key="btn_accept_rest",
-    type="primary",
-)
-c2.button("Skip (S)", on_click=_act, args=(sid, {"action": "skip"}), key="btn_skip")
-c3.button("◀ Previous flagged (P)", on_click=_act, args=(sid, {"action": "prev"}), key="btn_prev")
-c4.button("Next flagged (N) ▶", on_click=_act, args=(sid, {"action": "next"}), key="btn_next")
+    st.html(legend_html(labels))
+    st.markdown(f"**Source ({src_lang})**")
+    st.html(spans_html(pair.source.tokens, pair.source.spans, element_id="source-spans"))
+    st.markdown(f"**Target ({tgt_lang})** — {edited} — review: {state}")
+    st.html(
+        spans_html(
+            pair.target.tokens,
+            tags_to_spans(tags),
+            selected=st.session_state.get(f"sel_{sid}") or [],
+            element_id="target-spans",
+        )
+    )
+    if gold and sid in gold:
+        score = gold_per[sid]
+        st.markdown(f"**Gold ({tgt_lang})** — projection by {view_a}: {score.describe()}")
+        st.html(spans_html(pair.target.tokens, tags_to_spans(gold[sid]), element_id="gold-spans"))
+
+        def _listed(spans: list) -> str:
+            return ", ".join(describe_span(span, pair.target.tokens) for span in spans) or "none"
+
+        st.html(
+            '<ul id="gold-diff" style="margin:0">'
+            f'<li data-kind="false-positives"><b>false positives</b>: {escape(_listed(score.false_positives))}</li>'
+            f'<li data-kind="misses"><b>misses</b>: {escape(_listed(score.misses))}</li></ul>'
+        )
+    if why:
+        st.html(
+            '<ul id="flag-reasons" style="margin:0;color:#8a1c1c">'
+            + "".join(
+                f'<li data-flag="{escape(r.flag)}"><b>{escape(r.flag)}</b>: {escape(r.text)}</li>'
+                for r in why
+            )
+            + "</ul>"
+        )
+    else:
+        st.caption("No flag on this sentence.")
+
+    c1, c2, c3, c4 = st.columns(4)
+    c1.button(
+        "Accept all remaining (Enter)",
+        on_click=_act,
+        args=(sid, {"action": "accept_rest"}),
+        key="btn_accept_rest",
+        type="primary",
+    )
+    c2.button("Skip (S)", on_click=_act, args=(sid, {"action": "skip"}), key="btn_skip")
+    c3.button(
+        "◀ Previous flagged (P)", on_click=_act, args=(sid, {"action": "prev"}), key="btn_prev"
+    )
+    c4.button("Next flagged (N) ▶", on_click=_act, args=(sid, {"action": "next"}), key="btn_next")
+
+    with st.container(border=True):
+        st.markdown("**Edit with the mouse** (or focus the sentence above and use the keys)")
+        st.pills(
+            "Target tokens (click to select a span)",
+            list(range(len(pair.target.tokens))),
+            selection_mode="multi",
+            format_func=lambda j: f"{pair.target.tokens[j]} ·{j}",
+            key=f"sel_{sid}",
+        )
+        # A radio group: the arrow keys move the choice itself, so the label a person sees
+        # chosen is the one "Set label" saves.
+        if st.session_state.get("label") not in labels:
+            st.session_state["label"] = labels[0]
+        label = st.radio("Label", labels, key="label", horizontal=True)
+        m1, m2, m3, m4 = st.columns(4)
+        m1.button(
+            f"Set label ({label})",
+            on_click=_apply,
+            args=(sid, None),
+            type="primary",
+            key="btn_set",
+        )
+        m2.button("Remove label", on_click=_apply, args=(sid, REMOVE), key="btn_remove")
+        m3.button("Undo", on_click=_act, args=(sid, {"action": "undo"}), key="btn_undo")
+        m4.button("Redo", on_click=_act, args=(sid, {"action": "redo"}), key="btn_redo")
+
+    history = store.history(sid, limit=20)
+    if history:
+        with st.expander(f"History of this sentence ({len(history)} edits)"):
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "version": [e.version for e in history],
+                        "change": [e.describe() for e in history],
+                        "who": [e.user for e in history],
+                        "when (UTC)": [e.at for e in history],
+                        "over projection": [e.method for e in history],
+                        "undone": [e.undone for e in history],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
 
 
-def _apply(sid: str, label: str) -> None:
-    # Runs before the next rerun, with the sentence that was on screen when clicked.
+def _apply(sid: str, label: str | None) -> None:
+    # Runs before the next rerun, with the sentence that was on screen when clicked; None: the
+    # label chosen in the radio group at the moment of the click.
+    label = label or st.session_state.get("label") or labels[0]
     selection = sorted(st.session_state.get(f"sel_{sid}") or [])
     if selection and selection != list(range(selection[0], selection[-1] + 1)):
         st.session_state["review_message"] = {
@@ -332,23 +491,7 @@ def _apply(sid: str, label: str) -> None:
     st.session_state[f"sel_{sid}"] = []
 
 
-with st.container(border=True):
-    st.markdown("**Edit with the mouse** (or focus the sentence above and use the keys)")
-    st.pills(
-        "Target tokens (click to select a span)",
-        list(range(len(pair.target.tokens))),
-        selection_mode="multi",
-        format_func=lambda j: f"{pair.target.tokens[j]} ·{j}",
-        key=f"sel_{sid}",
-    )
-    label = st.segmented_control("Label", labels, default=labels[0], key="label")
-    m1, m2, m3, m4 = st.columns(4)
-    m1.button(
-        "Set label", on_click=_apply, args=(sid, label or labels[0]), type="primary", key="btn_set"
-    )
-    m2.button("Remove label", on_click=_apply, args=(sid, REMOVE), key="btn_remove")
-    m3.button("Undo", on_click=_act, args=(sid, {"action": "undo"}), key="btn_undo")
-    m4.button("Redo", on_click=_act, args=(sid, {"action": "redo"}), key="btn_redo")
+review_editor(sid)
 
 
 def _draw(p, focus: Span | None, height: int = 150, prefix: str = "links") -> None:
@@ -430,21 +573,3 @@ with st.expander("Alignment matrix"):
         ),
         unsafe_allow_html=True,
     )
-
-history = store.history(sid, limit=20)
-if history:
-    with st.expander(f"History of this sentence ({len(history)} edits)"):
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "version": [e.version for e in history],
-                    "change": [e.describe() for e in history],
-                    "who": [e.user for e in history],
-                    "when (UTC)": [e.at for e in history],
-                    "over projection": [e.method for e in history],
-                    "undone": [e.undone for e in history],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )

@@ -74,7 +74,7 @@ def test_a_correction_is_saved_at_once_and_survives_a_restart(home):
     at = app()
     at.selectbox(key="sentence").set_value("0").run()
     at.pills(key="sel_0").set_value([6]).run()  # "Lisboa"
-    at.segmented_control(key="label").set_value("ORG").run()
+    at.radio(key="label").set_value("ORG").run()
     at.button(key="btn_set").click().run()
     assert not at.exception
     assert "Saved: set ORG on tokens 6-6" in at.success[0].value
@@ -106,7 +106,7 @@ def test_two_tabs_on_one_sentence_lose_no_correction(home):
     tab1, tab2 = app(), app()  # both show sentence 0 at version 0
     # Tab 2 selects "Lisboa" and picks LOC; meanwhile tab 1 labels the same token PER.
     tab2.pills(key="sel_0").set_value([6]).run()
-    tab2.segmented_control(key="label").set_value("LOC").run()
+    tab2.radio(key="label").set_value("LOC").run()
     tab1.pills(key="sel_0").set_value([6]).run()
     tab1.button(key="btn_set").click().run()
     assert "Saved" in tab1.success[0].value
@@ -123,7 +123,7 @@ def test_two_tabs_on_one_sentence_lose_no_correction(home):
     tab1.pills(key="sel_0").set_value([4]).run()
     tab3 = app()
     tab3.pills(key="sel_0").set_value([2]).run()
-    tab3.segmented_control(key="label").set_value("MISC").run()
+    tab3.radio(key="label").set_value("MISC").run()
     tab3.button(key="btn_set").click().run()
     tab1.button(key="btn_set").click().run()
     assert "merged" in tab1.success[0].value

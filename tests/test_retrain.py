@@ -9,7 +9,13 @@ import pytest
 
 from core.data.formats import read_conll
 from core.errors import ConfigError
-from core.workbench.retrain import comparison, record, recorded, retrain_jobs
+from core.workbench.retrain import (
+    DISTILL_PARAMS,
+    comparison,
+    record,
+    recorded,
+    retrain_jobs,
+)
 from core.workbench.runs import SIZE_PRESETS
 from tests.app_support import build_demo
 from tests.test_training import SMALL
@@ -37,6 +43,8 @@ def test_jobs_train_on_corrected_and_uncorrected_data_alike(demo, tmp_path):
     assert first_c.tags[:2] == ["B-ORG", "I-ORG"] and first_u.tags == projected
     distill = next(j for j in corrected if j.mode == "distill")
     assert distill.unlabelled[0].path == distill.train[0].path
+    assert distill.tagger_params == DISTILL_PARAMS  # the student learns with KL
+    assert all(not j.tagger_params for j in corrected if j.mode == "direct")
     with pytest.raises(ConfigError, match="preset 'huge'"):
         retrain_jobs(demo, key, test, preset="huge")
     record(demo, [("r1", "corrected")], "small")

@@ -84,6 +84,7 @@ class Outcome:
     goto: str | None = None  # the sentence to show next, when it changes
     offer: dict | None = None  # a follow-up action the person can take (the `keep` event)
     changed: bool = False
+    requeue: bool = False  # the sentence's review state changed: the queue's list is stale
 
 
 @dataclass
@@ -206,7 +207,12 @@ def handle(
             done = _mark_if_done(store, s, user)
             verb = "Rejected (removed)" if action == "reject" else "Accepted"
             note = " · sentence reviewed" if done else ""
-            return Outcome("success", f"{verb} {describe_span(span, s.tokens)}{note}", changed=True)
+            return Outcome(
+                "success",
+                f"{verb} {describe_span(span, s.tokens)}{note}",
+                changed=True,
+                requeue=done,
+            )
         if action == "accept_rest":
             decided = store.decisions(s.id)
             rest = [sp for sp in tags_to_spans(current_tags(store, s)) if sp not in decided]
@@ -220,6 +226,7 @@ def handle(
                 f"sentence {s.id} reviewed",
                 goto=goto,
                 changed=True,
+                requeue=True,
             )
         if action == "skip":
             store.set_review(s.id, "skipped", user=user)
@@ -228,6 +235,7 @@ def handle(
                 f"Sentence {s.id} skipped",
                 goto=queue.next_unreviewed(s.id, store.reviews()),
                 changed=True,
+                requeue=True,
             )
         if action in ("next", "prev"):
             goto = queue.step(s.id, 1 if action == "next" else -1, flagged_only=True)
