@@ -14,6 +14,12 @@ eng/fra dev+devtest as extra training text) and --europarl adds Europarl-NER pro
 candidates-greedy projection), both for every symmetrization and the mean over --runs runs.
 For eflomal the directional links are computed once per run and symmetrised every way;
 --skip-speed leaves the speed part out.
+
+--compare SETTINGS... measures eflomal settings against the defaults on Europarl-NER (the same
+inputs as --europarl, intersection links, heuristic and candidates-greedy projection): per run,
+defaults and each setting (comma-separated KEY=VALUE) alternate, each aligned afresh (eflomal
+is unseeded); prints F1 mean ± std and min-max per language and method, and the median wall and
+CPU seconds of an alignment (CPU: this process and eflomal's processes).
 """
 
 from __future__ import annotations
@@ -161,6 +167,96 @@ def europarl_table(args: argparse.Namespace, params: dict) -> None:
             print(f"| {method} | {name} | {de:.4f} | {es:.4f} | {(de + es) / 2:.4f} |")
 
 
+def europarl_inputs(data: Path) -> tuple[list, dict[str, tuple[list, list]]]:
+    """The English Europarl-NER test sentences, and per language (de, es) the gold target
+    sentences and the FLORES dev+devtest pairs used as extra training text."""
+    from core.data.formats import read_conll
+
+    europarl, flores = data / "europarl_ner", data / "flores200"
+    source = read_conll(europarl / "en.test.conll02")
+    inputs = {}
+    for lang, flores_lang in (("de", "deu"), ("es", "spa")):
+        target = read_conll(europarl / f"{lang}.test.conll02")
+        extra = read_extra_parallel(
+            [
+                (flores / s / f"eng.{s}", flores / s / f"{flores_lang}.{s}")
+                for s in ("dev", "devtest")
+            ],
+            "en",
+            lang,
+        )
+        inputs[lang] = (target, extra)
+    return source, inputs
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its waited-for children (the eflomal binary)."""
+    own, children = (
+        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def compare_table(args: argparse.Namespace) -> None:
+    from core.data.types import Sentence
+    from core.evaluate import ner_scores
+    from core.pipelines.steps import make_pairs, project_pairs
+    from core.projection import get_projector
+
+    source, inputs = europarl_inputs(args.data)
+    methods = ("heuristic", "candidates-greedy")
+    settings = ["defaults", *args.compare]
+    f1s: dict[tuple[str, str, str], list[float]] = {}
+    times: dict[str, list[tuple[float, float]]] = {s: [] for s in settings}
+    for run in range(args.runs):
+        for setting in settings:
+            params = parse_params([] if setting == "defaults" else setting.split(","))
+            for lang, (target, extra) in inputs.items():
+                token_pairs = [(s.tokens, t.tokens) for s, t in zip(source, target)]
+                started, cpu = time.perf_counter(), cpu_seconds()
+                alignments = get_aligner("eflomal", **params).align(token_pairs, extra)
+                times[setting].append((time.perf_counter() - started, cpu_seconds() - cpu))
+                blind = [Sentence(t.tokens, None, t.id, lang) for t in target]
+                pairs = make_pairs(source, blind)
+                for pair, alignment in zip(pairs, alignments):
+                    pair.alignment = alignment
+                gold = [t.tags or ["O"] * len(t) for t in target]
+                for method in methods:
+                    projections = project_pairs(pairs, get_projector(method))
+                    f1 = ner_scores(gold, [p.target_tags() for p in projections])["f1"]
+                    f1s.setdefault((setting, method, lang), []).append(f1)
+                print(
+                    f"run {run + 1} [{setting}] {lang}: "
+                    + ", ".join(f"{m} {f1s[setting, m, lang][-1]:.4f}" for m in methods)
+                    + f"; {times[setting][-1][0]:.1f} s, CPU {times[setting][-1][1]:.1f} s, "
+                    f"load {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+
+    def cell(values: list[float]) -> str:
+        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        return f"{statistics.mean(values):.4f} ± {std:.4f} ({min(values):.3f}-{max(values):.3f})"
+
+    print(
+        f"\nEuroparl-NER projection F1, eflomal settings, {args.runs} fresh alignments each "
+        "(mean ± std (min-max))"
+    )
+    print(
+        "| eflomal settings | method | de | es | avg of means | wall s per alignment | CPU s |"
+        "\n|---|---|---:|---:|---:|---:|---:|"
+    )
+    for setting in settings:
+        wall = statistics.median(t for t, _ in times[setting])
+        cpu = statistics.median(c for _, c in times[setting])
+        for method in methods:
+            de, es = f1s[setting, method, "de"], f1s[setting, method, "es"]
+            avg = (statistics.mean(de) + statistics.mean(es)) / 2
+            print(
+                f"| {setting} | {method} | {cell(de)} | {cell(es)} | {avg:.4f} | {wall:.1f} "
+                f"| {cpu:.1f} |"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="timed runs (median reported)")
@@ -175,6 +271,13 @@ def main() -> None:
     parser.add_argument("--aer", action="store_true", help="also the AER table on the gold sets")
     parser.add_argument("--europarl", action="store_true", help="also Europarl-NER projection F1")
     parser.add_argument("--skip-speed", action="store_true", help="leave the speed part out")
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        default=[],
+        metavar="SETTINGS",
+        help="eflomal settings (KEY=VALUE,...) measured against the defaults on Europarl-NER",
+    )
     args = parser.parse_args()
     params = parse_params(args.aligner_param)
 
@@ -185,6 +288,8 @@ def main() -> None:
         aer_table(args, params)
     if args.europarl:
         europarl_table(args, params)
+    if args.compare:
+        compare_table(args)
     own, child = peak_mib()
     print(f"peak memory: {own:,.0f} MiB (this process), {child:,.0f} MiB (largest child)")
 

@@ -1,16 +1,20 @@
-"""`xner project` end to end on the 9,746 MAFAND en-yor pairs, today's code against 3088df9,
-in a fresh process and in a warm one, interleaved.
+"""`xner project` end to end on the 9,746 MAFAND en-yor pairs, today's code against a baseline
+commit, in a fresh process and in a warm one, interleaved.
 
-    python bench/project_e2e.py [--runs 5] [--baseline 3088df9] [--json OUT]
+    python bench/project_e2e.py [--runs 5] [--baseline 3c30c4f] [--skip-warm] [--json OUT]
 
 Input: the English side as CoNLL with its spaCy entities (../shared/bench/fixture_yor.json.gz)
 and the raw Yoruba side (../shared/data/mafand_mt/en-yor), so the run reads, tokenises the
 Yoruba text, aligns with eflomal (xner's defaults; the alignment cache off), projects with the
 default method and writes CoNLL + JSONL. The baseline is `git archive <commit>` of this
-repository, run from its own folder. Fresh: a new Python process per run (imports, tokenizer
-construction and all). Warm: one long-lived process per version that has already run once;
-each run then repeats the whole command in it. Runs alternate between the versions; every
-figure is a median with min-max, with the 1-minute load average before and after.
+repository, run from its own folder (`--baseline none`: today's code alone). Fresh: a new
+Python process per run (imports, tokenizer construction and all). Warm: one long-lived process
+per version that has already run once; each run then repeats the whole command in it. Runs
+alternate between the versions; every figure is a median with min-max, with the 1-minute load
+average before and after each run. CPU time (user + system of the xner process and of the
+eflomal processes it waits for) is given beside wall time: on a shared machine the load
+stretches wall time but hardly CPU time, so pairs per CPU-second is the figure to compare
+across loads.
 """
 
 from __future__ import annotations
@@ -33,19 +37,30 @@ from bench.projection import machine  # noqa: E402
 from bench.scale import write_inputs  # noqa: E402
 
 FRESH = "import sys\nfrom core.cli import main\nsys.exit(main(sys.argv[1:]))\n"
-# A warm worker: one `xner` run per line of JSON arguments on stdin, the seconds on stdout.
+# A warm worker: one `xner` run per line of JSON arguments on stdin; the wall seconds and CPU
+# seconds (the worker and its children) on stdout.
 WARM = (
-    "import json, sys, time\n"
+    "import json, resource, sys, time\n"
     "from core.cli import main\n"
+    "def cpu():\n"
+    "    u = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]\n"
+    "    return sum(r.ru_utime + r.ru_stime for r in u)\n"
     "for line in sys.stdin:\n"
     "    args = json.loads(line)\n"
-    "    started = time.perf_counter()\n"
+    "    started, cpu0 = time.perf_counter(), cpu()\n"
     "    code = main(args)\n"
-    "    print(json.dumps({'code': code, 'seconds': time.perf_counter() - started}), flush=True)\n"
+    "    seconds, cpu_s = time.perf_counter() - started, cpu() - cpu0\n"
+    "    print(json.dumps({'code': code, 'seconds': seconds, 'cpu': cpu_s}), flush=True)\n"
 )
 
 
-def project_args(source: Path, target: Path, out: Path, new: bool) -> list[str]:
+def has_cache_option(folder: Path) -> bool:
+    """Whether this version of xner has an alignment cache (then it is switched off)."""
+    options = folder / "core" / "cli" / "options.py"
+    return options.exists() and "--no-alignment-cache" in options.read_text(encoding="utf-8")
+
+
+def project_args(source: Path, target: Path, out: Path, no_cache: bool) -> list[str]:
     args = [
         "project",
         "--source-conll",
@@ -60,14 +75,14 @@ def project_args(source: Path, target: Path, out: Path, new: bool) -> list[str]:
         str(out / "out.jsonl"),
         "--quiet",
     ]
-    return args + ["--no-alignment-cache"] if new else args
+    return args + ["--no-alignment-cache"] if no_cache else args
 
 
-def summary(seconds: list[float], pairs: int) -> str:
+def summary(seconds: list[float], pairs: int, unit: str = "pairs/s") -> str:
     rates = [pairs / s for s in seconds]
     return (
         f"{statistics.median(seconds):.1f} s (min {min(seconds):.1f}, max {max(seconds):.1f}) = "
-        f"{pairs / statistics.median(seconds):,.0f} pairs/s (min {min(rates):,.0f}, "
+        f"{pairs / statistics.median(seconds):,.0f} {unit} (min {min(rates):,.0f}, "
         f"max {max(rates):,.0f})"
     )
 
@@ -75,7 +90,9 @@ def summary(seconds: list[float], pairs: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--baseline", default="3088df9")
+    parser.add_argument(
+        "--baseline", default="3c30c4f", help="a commit to compare with, or none (default 3c30c4f)"
+    )
     parser.add_argument("--pairs", type=int, default=9746)
     parser.add_argument("--skip-warm", action="store_true")
     parser.add_argument("--json", type=Path)
@@ -83,13 +100,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         source, target = write_inputs(work, args.pairs)
-        base = work / "baseline"
-        base.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", args.baseline], capture_output=True, check=True
-        )
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive.stdout, check=True)
-        versions = {"now": ROOT, args.baseline: base}
+        versions = {"now": ROOT}
+        if args.baseline != "none":
+            base = work / "baseline"
+            base.mkdir()
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", args.baseline], capture_output=True, check=True
+            )
+            subprocess.run(["tar", "-x", "-C", str(base)], input=archive.stdout, check=True)
+            versions[args.baseline] = base
+        no_cache = {name: has_cache_option(folder) for name, folder in versions.items()}
         outs = {name: work / f"out-{name.replace('/', '_')}" for name in versions}
         for out in outs.values():
             out.mkdir()
@@ -97,6 +117,7 @@ def main() -> None:
         fresh: dict[str, list[float]] = {name: [] for name in versions}
         warm: dict[str, list[float]] = {name: [] for name in versions}
         cpu: dict[str, list[float]] = {name: [] for name in versions}
+        warm_cpu: dict[str, list[float]] = {name: [] for name in versions}
         loads = [os.getloadavg()[0]]
         workers = {}
         if not args.skip_warm:
@@ -111,15 +132,15 @@ def main() -> None:
                     text=True,
                 )
 
-        def warm_run(name: str) -> float:
+        def warm_run(name: str) -> tuple[float, float]:
             worker = workers[name]
-            line = project_args(source, target, outs[name], name == "now")
+            line = project_args(source, target, outs[name], no_cache[name])
             worker.stdin.write(json.dumps(line) + "\n")  # type: ignore[union-attr]
             worker.stdin.flush()  # type: ignore[union-attr]
             result = json.loads(worker.stdout.readline())  # type: ignore[union-attr]
             if result["code"] != 0:
                 sys.exit(f"{name}: warm run failed")
-            return result["seconds"]
+            return result["seconds"], result["cpu"]
 
         for name in workers:  # the first run in a worker is not warm yet
             warm_run(name)
@@ -133,7 +154,7 @@ def main() -> None:
                         sys.executable,
                         "-c",
                         FRESH,
-                        *project_args(source, target, outs[name], name == "now"),
+                        *project_args(source, target, outs[name], no_cache[name]),
                     ],
                     cwd=versions[name],
                     env=envs[name],
@@ -148,19 +169,23 @@ def main() -> None:
                     after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
                 )
                 if workers:
-                    warm[name].append(warm_run(name))
+                    seconds, cpu_seconds = warm_run(name)
+                    warm[name].append(seconds)
+                    warm_cpu[name].append(cpu_seconds)
             loads.append(os.getloadavg()[0])
             print(f"run {run + 1}: " + json.dumps({"fresh": fresh, "warm": warm}), flush=True)
         for worker in workers.values():
             worker.stdin.close()  # type: ignore[union-attr]
             worker.wait(60)
-        same = (outs["now"] / "out.conll").read_text().split("\n\n")
-        base_out = (outs[args.baseline] / "out.conll").read_text().split("\n\n")
-        tokens_equal = [
-            [line.split(" ")[0] for line in a.splitlines()]
-            == [line.split(" ")[0] for line in b.splitlines()]
-            for a, b in zip(same, base_out)
-        ]
+        tokens_equal = []
+        if len(versions) > 1:
+            same = (outs["now"] / "out.conll").read_text().split("\n\n")
+            base_out = (outs[args.baseline] / "out.conll").read_text().split("\n\n")
+            tokens_equal = [
+                [line.split(" ")[0] for line in a.splitlines()]
+                == [line.split(" ")[0] for line in b.splitlines()]
+                for a, b in zip(same, base_out)
+            ]
     print(f"machine: {machine()}")
     print(f"{args.pairs} pairs; {args.runs} interleaved runs per version and mode")
     print(
@@ -168,25 +193,40 @@ def main() -> None:
     )
     print(
         "| version | fresh process, wall | fresh process, CPU time (with eflomal) | warm process, "
-        "wall |\n|---|---|---|---|"
+        "wall | warm process, CPU time |\n|---|---|---|---|---|"
     )
+    per_cpu_s = "pairs per CPU-s"
     for name in versions:
         warm_cell = summary(warm[name], args.pairs) if warm[name] else "-"
+        warm_cpu_cell = summary(warm_cpu[name], args.pairs, per_cpu_s) if warm[name] else "-"
         print(
-            f"| {name} | {summary(fresh[name], args.pairs)} | {summary(cpu[name], args.pairs)} "
-            f"| {warm_cell} |"
+            f"| {name} | {summary(fresh[name], args.pairs)} | "
+            f"{summary(cpu[name], args.pairs, per_cpu_s)} | {warm_cell} | {warm_cpu_cell} |"
         )
-    ratios = [b / a for a, b in zip(fresh["now"], fresh[args.baseline])]
-    print(
-        f"fresh: baseline time / today's time, median of per-run ratios: {statistics.median(ratios):.2f}"
-    )
-    print(
-        f"target sentences with identical tokens in both outputs: {sum(tokens_equal)} of {len(tokens_equal)}"
-    )
+    if len(versions) > 1:
+        for mode, table in (("fresh wall", fresh), ("fresh CPU", cpu), ("warm wall", warm)):
+            ratios = [b / a for a, b in zip(table["now"], table[args.baseline])]
+            if ratios:
+                print(
+                    f"{mode}: baseline / today's, median of per-run ratios: "
+                    f"{statistics.median(ratios):.2f}"
+                )
+        print(
+            f"target sentences with identical tokens in both outputs: {sum(tokens_equal)} of "
+            f"{len(tokens_equal)}"
+        )
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"fresh": fresh, "warm": warm, "loads": loads, "pairs": args.pairs}, indent=1
+                {
+                    "fresh": fresh,
+                    "fresh_cpu": cpu,
+                    "warm": warm,
+                    "warm_cpu": warm_cpu,
+                    "loads": loads,
+                    "pairs": args.pairs,
+                },
+                indent=1,
             )
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -168,6 +169,51 @@ def test_eflomal_identical_links_option():
     pairs = [(["Ana", "went"], ["xx", "ana"])] * 3
     with_links = EflomalAligner(n_iterations=2, identical_links=True).align(pairs)
     assert (0, 1) in with_links[0].links and with_links[0].scores[(0, 1)] == 1.0
+
+
+def test_eflomal_directions_run_at_once_or_in_one_process(toy, monkeypatch):
+    """Concurrent directions: two eflomal processes (one -f, one -r) started before either is
+    waited for; otherwise one process with both. Both ways learn the same lexicon, and the
+    scheduling choice is not part of the settings (the cache key)."""
+    pairs, lexicon = toy
+    started: list[list[str]] = []
+    waited_before_last_start: list[bool] = []
+    real_popen = subprocess.Popen
+
+    class RecordingPopen(real_popen):  # type: ignore[misc, valid-type]
+        def __init__(self, command, *args, **kwargs):
+            started.append(list(command))
+            super().__init__(command, *args, **kwargs)
+
+        def wait(self, timeout=None):
+            waited_before_last_start.append(len(started))
+            return super().wait(timeout)
+
+    monkeypatch.setattr(subprocess, "Popen", RecordingPopen)
+    for concurrent in (True, False):
+        started.clear()
+        waited_before_last_start.clear()
+        aligner = EflomalAligner(
+            concurrent_directions=concurrent, source_prefix_len=0, target_prefix_len=0
+        )
+        alignments = aligner.align(pairs)
+        correct = sum(len(a.links & gold_links(p, lexicon)) for a, p in zip(alignments, pairs))
+        assert correct / sum(len(a.links) for a in alignments) > 0.9
+        if concurrent:
+            assert [("-f" in c, "-r" in c) for c in started] == [(True, False), (False, True)]
+            assert min(waited_before_last_start) == 2  # both running before the first wait
+        else:
+            assert [("-f" in c, "-r" in c) for c in started] == [(True, True)]
+    assert EflomalAligner(concurrent_directions=False).settings() == EflomalAligner().settings()
+    assert "concurrent_directions" not in EflomalAligner().settings()
+
+
+def test_eflomal_binary_failure_is_a_config_error(toy, monkeypatch):
+    import core.aligners.eflomal_aligner as module
+
+    monkeypatch.setattr(module, "_binary", lambda: Path("/bin/false"))
+    with pytest.raises(ConfigError, match="eflomal binary failed"):
+        EflomalAligner(n_iterations=2).align(toy[0][:5])
 
 
 def test_eflomal_removes_its_temporary_files(toy, tmp_path, monkeypatch):
