@@ -223,7 +223,7 @@ def test_components_lists_kinds_capabilities_and_parameters(capsys):
     assert main(["components", "aligner", "eflomal"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert any(
-        line.split() == "n_samplers an integer from 1 to 64 (default 2)".split() for line in lines
+        line.split() == "n_samplers an integer from 1 to 64 (default 1)".split() for line in lines
     )
     assert main(["components", "widget"]) == 1
     assert capsys.readouterr().err.startswith("xner: error: unknown component kind 'widget'")
