@@ -23,9 +23,11 @@ def user_name() -> str:
 
 def ensure_demo_ready() -> None:
     """Build the demo project on first start (offline, seconds), with visible progress."""
+    # The placeholder on every run, not only the first: the page's elements keep their places,
+    # so a component below it (the annotator's frame) is not rebuilt on the second run.
+    box = st.empty()
     if st.session_state.get("demo_ready"):
         return
-    box = st.empty()
     with box.status("Preparing the demo project (first start only)…", expanded=True) as status:
         bar = st.progress(0.0)
 

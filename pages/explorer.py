@@ -336,8 +336,6 @@ def review_editor(sid: str) -> None:
         if event.get("sid") in by_id:
             _act(str(event["sid"]), event, event.get("version"))
             focus = True
-    if st.session_state.pop("rerun_page", False):
-        st.rerun(scope="app")
 
     version = store.version(sid)
     current = store.current(sid)
@@ -471,6 +469,10 @@ def review_editor(sid: str) -> None:
                 hide_index=True,
                 width="stretch",
             )
+    if st.session_state.pop("rerun_page", False):
+        # Only now, with every element of the editor drawn again: a fragment run that stopped
+        # before drawing them would remove them, and the annotator would load afresh.
+        st.rerun(scope="app")
 
 
 def _apply(sid: str, label: str | None) -> None:
