@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from core.data.types import Span
+from core.data.types import Span, new_span
 
 # OntoNotes (spaCy) labels onto the PER/ORG/LOC/DATE scheme of CoNLL, WikiANN and MasakhaNER.
 ONTONOTES_TO_CONLL: dict[str, str] = {
@@ -40,18 +40,19 @@ def tags_to_spans(tags: Sequence[str]) -> list[Span]:
     """Decode IOB2 tags; an I- that does not continue a same-type entity starts a new one."""
     spans: list[Span] = []
     start = end = -1
-    label = ""
+    label = inside = ""  # inside: the tag that continues the current entity, "I-" + label
     for i, tag in enumerate(tags):
         if tag == "O":  # most tags: one comparison each
             continue
-        if i == end and tag[2:] == label and tag.startswith("I-"):
+        if tag == inside and i == end:
             end += 1
             continue
         if start >= 0:
-            spans.append(Span(start, end, label))
+            spans.append(new_span((start, end, label)))
         start, end, label = i, i + 1, tag[2:]
+        inside = "I-" + label
     if start >= 0:
-        spans.append(Span(start, end, label))
+        spans.append(new_span((start, end, label)))
     return spans
 
 

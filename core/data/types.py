@@ -1,32 +1,100 @@
-"""Typed data that flows through xner: sentences, spans, alignments, projections."""
+"""Typed data that flows through xner: sentences, spans, alignments, projections.
+
+`Span` and `ProjectedSpan` are immutable records stored as tuples: projection makes several per
+sentence, and a tuple is built at C speed. They behave as frozen dataclasses would: fields by
+name, equal (and ordered, for spans) only to their own kind, hashed as the tuple of their
+fields. Their constructors check the values; code that builds them from values it has already
+checked (the projectors' inner loops) uses `new_span` and `new_projected_span`, which take the
+fields as one tuple and check nothing.
+"""
 
 from __future__ import annotations
 
+from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 Link = tuple[int, int]  # (source token index, target token index), 0-based
 
+# Field getters made in C by namedtuple (as fast as reading an attribute).
+_span_fields = namedtuple("_span_fields", "start end label")
+_projected_fields = namedtuple("_projected_fields", "span source method score links")
 
-@dataclass(frozen=True, order=True)
-class Span:
+
+def _unordered(record: tuple, other: object) -> bool:
+    """A record compared with another kind: no order (not even with a plain tuple)."""
+    if isinstance(other, tuple):
+        raise TypeError(f"{type(record).__name__} and {type(other).__name__} are not ordered")
+    return NotImplemented
+
+
+class Span(tuple):
     """An entity over tokens [start, end) with a type label such as PER."""
 
-    start: int
-    end: int
-    label: str
+    __slots__ = ()
+    __match_args__ = ("start", "end", "label")
 
-    def __post_init__(self) -> None:
-        if self.start < 0 or self.end <= self.start:
-            raise ValueError(f"invalid span [{self.start}, {self.end})")
+    start: int = _span_fields.start  # type: ignore[assignment]
+    end: int = _span_fields.end  # type: ignore[assignment]
+    label: str = _span_fields.label  # type: ignore[assignment]
+
+    def __new__(cls, start: int, end: int, label: str) -> Span:
+        if start < 0 or end <= start:
+            raise ValueError(f"invalid span [{start}, {end})")
+        return tuple.__new__(cls, (start, end, label))
+
+    def __getnewargs__(self) -> tuple[int, int, str]:
+        return tuple(self)  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"Span(start={self[0]!r}, end={self[1]!r}, label={self[2]!r})"
+
+    # Equal and ordered only among spans (a span is never equal to a plain tuple).
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__eq__(self, other)  # type: ignore[arg-type]
+        return False if isinstance(other, tuple) else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__ne__(self, other)  # type: ignore[arg-type]
+        return True if isinstance(other, tuple) else NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__lt__(self, other)  # type: ignore[operator]
+        return _unordered(self, other)
+
+    def __le__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__le__(self, other)  # type: ignore[operator]
+        return _unordered(self, other)
+
+    def __gt__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__gt__(self, other)  # type: ignore[operator]
+        return _unordered(self, other)
+
+    def __ge__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__ge__(self, other)  # type: ignore[operator]
+        return _unordered(self, other)
+
+    __hash__ = tuple.__hash__
 
     def __len__(self) -> int:
-        return self.end - self.start
+        return self[1] - self[0]
 
     def overlaps(self, other: Span) -> bool:
-        return self.start < other.end and other.start < self.end
+        return self[0] < other[1] and other[0] < self[1]
 
     def indices(self) -> range:
-        return range(self.start, self.end)
+        return range(self[0], self[1])
+
+
+new_span: Callable[[tuple[int, int, str]], Span] = partial(tuple.__new__, Span)
+"""A Span from (start, end, label) already known valid: no checks."""
 
 
 @dataclass
@@ -59,10 +127,17 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Alignment:
-    """Word alignment of one sentence pair: a set of (source, target) links, optional scores."""
+    """Word alignment of one sentence pair: a set of (source, target) links, optional scores.
+
+    `ordered_links` holds the same links sorted by (source, target), made once with the
+    alignment: a source span's links are one slice of it, which projectors find by bisection."""
 
     links: frozenset[Link] = frozenset()
     scores: dict[Link, float] = field(default_factory=dict, compare=False, hash=False)
+    ordered_links: tuple[Link, ...] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ordered_links", tuple(sorted(self.links)))
 
     @classmethod
     def from_links(cls, links: object) -> Alignment:
@@ -94,22 +169,68 @@ class SentencePair:
     id: str = ""
 
 
-@dataclass(frozen=True)
-class ProjectedSpan:
+class ProjectedSpan(tuple):
     """A target span with its provenance: the source span, method, score and supporting links."""
 
-    span: Span
-    source: Span
-    method: str
-    score: float = 1.0
-    links: tuple[Link, ...] = ()
+    __slots__ = ()
+    __match_args__ = ("span", "source", "method", "score", "links")
+
+    span: Span = _projected_fields.span  # type: ignore[assignment]
+    source: Span = _projected_fields.source  # type: ignore[assignment]
+    method: str = _projected_fields.method  # type: ignore[assignment]
+    score: float = _projected_fields.score  # type: ignore[assignment]
+    links: tuple[Link, ...] = _projected_fields.links  # type: ignore[assignment]
+
+    def __new__(
+        cls,
+        span: Span,
+        source: Span,
+        method: str,
+        score: float = 1.0,
+        links: tuple[Link, ...] = (),
+    ) -> ProjectedSpan:
+        return tuple.__new__(cls, (span, source, method, score, links))
+
+    def __getnewargs__(self) -> tuple:
+        return tuple(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"ProjectedSpan(span={self[0]!r}, source={self[1]!r}, method={self[2]!r}, "
+            f"score={self[3]!r}, links={self[4]!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__eq__(self, other)  # type: ignore[arg-type]
+        return False if isinstance(other, tuple) else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__ne__(self, other)  # type: ignore[arg-type]
+        return True if isinstance(other, tuple) else NotImplemented
+
+    # Unordered, as a dataclass without order=True.
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, tuple):
+            raise TypeError(f"ProjectedSpan and {type(other).__name__} are not ordered")
+        return NotImplemented
+
+    __le__ = __gt__ = __ge__ = __lt__
+    __hash__ = tuple.__hash__
 
     @property
     def label(self) -> str:
-        return self.span.label
+        return self[0][2]
 
 
-@dataclass
+new_projected_span: Callable[[tuple[Span, Span, str, float, tuple[Link, ...]]], ProjectedSpan] = (
+    partial(tuple.__new__, ProjectedSpan)
+)
+"""A ProjectedSpan from (span, source, method, score, links), all given: no checks."""
+
+
+@dataclass(slots=True)
 class Projection:
     """The result of projecting one pair's source spans onto its target tokens."""
 

@@ -20,7 +20,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from core.data.types import Alignment, ProjectedSpan, Span
+from core.data.types import Alignment, ProjectedSpan, Span, new_projected_span, new_span
 from core.projection.base import PROJECTORS, Projector
 from core.registry import Registry
 
@@ -46,8 +46,75 @@ Scored = tuple[float, int, int, int, int]  # (-score, -(end - start), start, ent
 EXACT_SEARCH_LIMIT = 20_000
 
 
-def _sorted_links(alignment: Alignment) -> list[tuple[int, int]]:
-    return sorted(alignment.links)
+def _link_mass(
+    own: Sequence[tuple[int, int]], n_target: int, weight: dict[tuple[int, int], float]
+) -> dict[int, float]:
+    """The weighted count of an entity's links per target word (words inside the target)."""
+    mass: dict[int, float] = {}
+    if weight:
+        for link in own:
+            j = link[1]
+            if j < n_target:
+                mass[j] = mass.get(j, 0.0) + weight.get(link, 1.0)
+    else:
+        for link in own:
+            j = link[1]
+            if j < n_target:
+                mass[j] = mass.get(j, 0.0) + 1.0
+    return mass
+
+
+def _ngrams(
+    e: int,
+    size: int,
+    mass: dict[int, float],
+    target_tokens: Sequence[str],
+    max_length: int,
+    skip_tokens: frozenset[str],
+    min_score: float,
+    best_only: bool,
+    out: list[Scored],
+) -> None:
+    """Append entity `e`'s n-grams with a Dice score above `min_score` to `out`, as `Scored`
+    tuples (with `best_only`, only its best one, first in the greedy order). `size` is the
+    entity's length, `mass` its link mass per target word (see `_link_mass`)."""
+    ends = sorted(mass)
+    low, high = ends[0], ends[-1]
+    # skip tokens among the aligned words and between them: no n-gram may hold one
+    blocked = None
+    if not skip_tokens.isdisjoint(target_tokens[low : high + 1]):
+        blocked = [k for k in range(low, high + 1) if target_tokens[k] in skip_tokens]
+    # with best_only: the best so far in the greedy order (higher score, then longer; the
+    # earlier start wins ties as starts are visited in order)
+    best_score, best_length, best_start = min_score, 0, -1
+    # n-grams that start and end on an aligned word; the count is a running sum
+    for x, a in enumerate(ends):
+        stop = a + max_length  # n-grams from `a` end before this word
+        if blocked:
+            if a in blocked:
+                continue
+            for k in blocked:
+                if k > a:
+                    stop = min(stop, k)
+                    break
+        count = 0.0
+        for b in ends[x:]:
+            if b >= stop:
+                break  # every longer n-gram from `a` is too long or holds a skip token
+            count += mass[b]
+            if not count:
+                continue
+            length = b + 1 - a
+            score = 2.0 * count / (size + length)
+            if best_only:
+                if score > best_score or (
+                    score == best_score and length > best_length and best_start >= 0
+                ):
+                    best_score, best_length, best_start = score, length, a
+            elif score > min_score:
+                out.append((-score, -length, a, e, b + 1))
+    if best_start >= 0:
+        out.append((-best_score, -best_length, best_start, e, best_start + best_length))
 
 
 def _scored(
@@ -58,20 +125,15 @@ def _scored(
     max_length: int,
     skip_tokens: frozenset[str],
     min_score: float,
-    ordered: list[tuple[int, int]],
-    best_only: bool = False,
     bounds: dict[int, tuple[int, int]] | None = None,
 ) -> list[Scored]:
-    """All (entity, candidate) pairs with a Dice score above `min_score`, as `Scored` tuples;
-    with `best_only`, only each entity's best one (first in the greedy order).
+    """All (entity, candidate) pairs with a Dice score above `min_score`, as `Scored` tuples.
 
-    `ordered` is the alignment's links sorted: an entity's links are one slice of it, which is
-    recorded in `bounds` (entity index -> slice) when given."""
+    An entity's links are one slice of the alignment's sorted links, which is recorded in
+    `bounds` (entity index -> slice) when given."""
+    ordered = alignment.ordered_links
     n_target = len(target_tokens)
     weight = alignment.scores
-    blocked: list[int] | None = None
-    if candidates is None and not skip_tokens.isdisjoint(target_tokens):
-        blocked = [k for k, tok in enumerate(target_tokens) if tok in skip_tokens]
     out: list[Scored] = []
     for e, entity in enumerate(source_spans):
         lo = bisect_left(ordered, (entity.start, -1))
@@ -81,48 +143,18 @@ def _scored(
         if bounds is not None:
             bounds[e] = (lo, hi)
         size = entity.end - entity.start
-        if hi - lo == 1 and candidates is None:  # the common case: one link, one candidate
-            link = ordered[lo]
-            j = link[1]
-            if j < n_target and not (blocked and j in blocked):
-                count = weight.get(link, 1.0) if weight else 1.0
-                score = 2.0 * count / (size + 1)
-                if count and score > min_score:
-                    out.append((-score, -1, j, e, j + 1))
-            continue
-        # weighted link count per target position, for this entity
-        mass: dict[int, float] = {}
-        for link in ordered[lo:hi]:
-            j = link[1]
-            if j < n_target:
-                mass[j] = mass.get(j, 0.0) + (weight.get(link, 1.0) if weight else 1.0)
+        mass = _link_mass(ordered[lo:hi], n_target, weight)
         if not mass:
             continue
-        if candidates is not None:
-            for c in candidates:
-                count = sum(m for j, m in mass.items() if c.start <= j < c.end)
-                if count:
-                    score = 2.0 * count / (size + c.end - c.start)
-                    if score > min_score:
-                        out.append((-score, c.start - c.end, c.start, e, c.end))
+        if candidates is None:
+            _ngrams(e, size, mass, target_tokens, max_length, skip_tokens, min_score, False, out)
             continue
-        ends = sorted(mass)
-        first = len(out)
-        # n-grams that start and end on an aligned word; the count is a running sum
-        for x, a in enumerate(ends):
-            count = 0.0
-            for b in ends[x:]:
-                if b + 1 - a > max_length:
-                    break
-                if blocked and any(a <= k <= b for k in blocked):
-                    break  # every longer n-gram from `a` contains the blocked word too
-                count += mass[b]
-                if count:
-                    score = 2.0 * count / (size + b + 1 - a)
-                    if score > min_score:
-                        out.append((-score, a - b - 1, a, e, b + 1))
-        if best_only and len(out) > first + 1:
-            out[first:] = [min(out[first:])]
+        for c in candidates:
+            count = sum(m for j, m in mass.items() if c.start <= j < c.end)
+            if count:
+                score = 2.0 * count / (size + c.end - c.start)
+                if score > min_score:
+                    out.append((-score, c.start - c.end, c.start, e, c.end))
     return out
 
 
@@ -144,7 +176,6 @@ def dice_matches(
         max_length,
         frozenset(skip_tokens),
         min_score,
-        _sorted_links(alignment),
     )
     return [Match(e, a, b, -neg) for neg, _, a, e, b in scored]
 
@@ -343,37 +374,91 @@ class CandidateProjector(Projector):
         pool = candidates if self.use_ner_candidates else None
         if not source_spans or not alignment.links:
             return []
-        ordered = _sorted_links(alignment)
-        settings = (self.max_length, self.skip_tokens, self.min_score, ordered)
-        bounds: dict[int, tuple[int, int]] = {}
-        chosen = None
         if pool is None:
-            # Each entity's best candidate. If no two of them overlap, they are what greedy
-            # takes (each is the first of its entity in the greedy order and nothing taken
-            # before it overlaps it) and the optimum (every entity gets its highest score),
-            # so neither solver needs the other candidates.
-            chosen = _scored(source_spans, target_tokens, alignment, None, *settings, True, bounds)
-            if len(chosen) > 1:
-                chosen.sort(key=itemgetter(2))
-                end = -1
-                for m in chosen:
-                    if m[2] < end:
-                        chosen = None
-                        break
-                    end = m[4]
-        if chosen is None:
-            scored = _scored(source_spans, target_tokens, alignment, pool, *settings, False, bounds)
-            chosen = self.solve(scored)
+            found = self._best_ngrams(source_spans, target_tokens, alignment)
+            if found is not None:
+                return found
+        settings = (self.max_length, self.skip_tokens, self.min_score)
+        bounds: dict[int, tuple[int, int]] = {}
+        scored = _scored(source_spans, target_tokens, alignment, pool, *settings, bounds)
+        chosen = self.solve(scored)
+        chosen.sort(key=itemgetter(2))
+        ordered = alignment.ordered_links
         out = []
         for neg_score, _, start, e, end in chosen:
             entity = source_spans[e]
             lo, hi = bounds[e]
             links = tuple([link for link in ordered[lo:hi] if start <= link[1] < end])
-            span = Span(start, end, entity.label)
-            out.append(ProjectedSpan(span, entity, self.name, -neg_score, links))
-        if len(out) > 1:
-            out.sort(key=lambda p: p.span.start)
+            span = new_span((start, end, entity.label))
+            out.append(new_projected_span((span, entity, self.name, -neg_score, links)))
         return out
+
+    def _best_ngrams(
+        self, source_spans: Sequence[Span], target_tokens: Sequence[str], alignment: Alignment
+    ) -> list[ProjectedSpan] | None:
+        """Each entity's best n-gram, in target order, or None when two of them overlap.
+
+        If no two overlap, they are what greedy takes (each is the first of its entity in the
+        greedy order and nothing taken before it overlaps it) and the optimum (every entity
+        gets its highest score), so neither solver needs the other candidates."""
+        ordered = alignment.ordered_links
+        weight = alignment.scores
+        n_target = len(target_tokens)
+        max_length, skip_tokens, min_score = self.max_length, self.skip_tokens, self.min_score
+        name = self.name
+        found: list[ProjectedSpan] = []
+        for e, entity in enumerate(source_spans):
+            first = entity.start
+            lo = bisect_left(ordered, (first, -1))
+            hi = bisect_left(ordered, (entity.end, -1), lo)
+            if lo == hi:
+                continue
+            size = entity.end - first
+            if hi - lo == 1:  # the common case: one link, one n-gram (what _ngrams gives)
+                link = ordered[lo]
+                start = link[1]
+                if start >= n_target or target_tokens[start] in skip_tokens:
+                    continue
+                count = weight.get(link, 1.0) if weight else 1.0
+                score = 2.0 * count / (size + 1)
+                if not count or score <= min_score:
+                    continue
+                span = new_span((start, start + 1, entity.label))
+                found.append(new_projected_span((span, entity, name, score, (link,))))
+                continue
+            own = ordered[lo:hi]
+            mass = _link_mass(own, n_target, weight)
+            if not mass:
+                continue
+            best: list[Scored] = []
+            _ngrams(e, size, mass, target_tokens, max_length, skip_tokens, min_score, True, best)
+            if not best:
+                continue
+            neg_score, _, start, _, end = best[0]
+            links = tuple([link for link in own if start <= link[1] < end])
+            span = new_span((start, end, entity.label))
+            found.append(new_projected_span((span, entity, name, -neg_score, links)))
+        if len(found) < 2:
+            return found
+        # Usually they follow the entities' order; else sorted by start, checked again.
+        end = -1
+        for projected in found:
+            if projected.span.start < end:
+                break
+            end = projected.span.end
+        else:
+            return found
+        found.sort(key=_target_start)
+        end = -1
+        for projected in found:
+            if projected.span.start < end:
+                return None
+            end = projected.span.end
+        return found
+
+
+def _target_start(projected: ProjectedSpan) -> int:
+    return projected.span.start
 
 
 @PROJECTORS.register("candidates-greedy")

@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from core.data.types import Alignment, ProjectedSpan, Span
+from core.data.types import Alignment, ProjectedSpan, Span, new_projected_span, new_span
 from core.projection.base import PROJECTORS, Projector
 
 
@@ -56,69 +56,80 @@ class HeuristicProjector(Projector):
         alignment: Alignment,
         candidates: Sequence[Span] | None = None,
     ) -> list[ProjectedSpan]:
-        links = alignment.links
-        if not source_spans or not links:
-            return []
-        n_target = len(target_tokens)
         # Sorted by source index, an entity's links are one slice, found by bisection; sorted
         # (i, j) order is also the order of the provenance links.
-        ordered = sorted(links)
+        ordered = alignment.ordered_links
+        if not source_spans or not ordered:
+            return []
+        n_target = len(target_tokens)
+        max_gap, min_ratio, name = self.max_gap, self.min_ratio, self.name
         aligned_anywhere: set[int] | None = None
         found: list[ProjectedSpan] = []
         for entity in source_spans:
-            lo = bisect_left(ordered, (entity.start, -1))
+            first = entity.start
+            lo = bisect_left(ordered, (first, -1))
             hi = bisect_left(ordered, (entity.end, -1), lo)
             if lo == hi:
                 continue
-            own = ordered[lo:hi]
-            size = entity.end - entity.start
+            size = entity.end - first
             if hi - lo == 1:  # the common case: one link, one one-word range
-                start = own[0][1]
-                if start >= n_target or 1 / size <= self.min_ratio:
+                link = ordered[lo]
+                start = link[1]
+                if start >= n_target or 1 / size <= min_ratio:
                     continue
-                end = start + 1
-                chosen = own
-            else:
-                targets = sorted({j for _, j in own})
-                if targets[-1] >= n_target:
-                    targets = [j for j in targets if j < n_target]
-                    if not targets:
-                        continue
-                # The longest range (earliest on ties); the ratio test is monotone in length,
-                # so if the longest fails it every range does.
-                start = a = b = targets[0]
-                end = b + 1
-                for j in targets[1:]:
-                    gap = j - b - 1
-                    if gap and gap <= self.max_gap and self.only_unaligned_gaps:
-                        if aligned_anywhere is None:
-                            aligned_anywhere = {k for _, k in links}
-                        bridge = aligned_anywhere.isdisjoint(range(b + 1, j))
-                    else:
-                        bridge = gap <= self.max_gap
-                    if not bridge:
-                        if b + 1 - a > end - start:
-                            start, end = a, b + 1
-                        a = j
-                    b = j
-                if b + 1 - a > end - start:
-                    start, end = a, b + 1
-                if (end - start) / size <= self.min_ratio:
+                span = new_span((start, start + 1, entity.label))
+                found.append(new_projected_span((span, entity, name, 1 / size, (link,))))
+                continue
+            own = ordered[lo:hi]
+            targets = sorted({j for _, j in own})
+            if targets[-1] >= n_target:
+                targets = [j for j in targets if j < n_target]
+                if not targets:
                     continue
-                chosen = [link for link in own if start <= link[1] < end]
+            # The longest range (earliest on ties); the ratio test is monotone in length, so
+            # if the longest fails it every range does.
+            start = a = b = targets[0]
+            end = b + 1
+            for j in targets[1:]:
+                gap = j - b - 1
+                if gap and gap <= max_gap and self.only_unaligned_gaps:
+                    if aligned_anywhere is None:
+                        aligned_anywhere = {k for _, k in ordered}
+                    bridge = aligned_anywhere.isdisjoint(range(b + 1, j))
+                else:
+                    bridge = gap <= max_gap
+                if not bridge:
+                    if b + 1 - a > end - start:
+                        start, end = a, b + 1
+                    a = j
+                b = j
+            if b + 1 - a > end - start:
+                start, end = a, b + 1
+            if (end - start) / size <= min_ratio:
+                continue
+            chosen = tuple([link for link in own if start <= link[1] < end])
             covered = len({i for i, _ in chosen}) / size
-            found.append(
-                ProjectedSpan(
-                    Span(start, end, entity.label), entity, self.name, covered, tuple(chosen)
-                )
-            )
+            span = new_span((start, end, entity.label))
+            found.append(new_projected_span((span, entity, name, covered, chosen)))
         if self.collision == "none" or len(found) < 2:
             return found
-        by_start = sorted(found, key=lambda p: p.span.start)
+        # Usually the ranges follow each other without overlap in entity order: nothing to do.
+        end = -1
+        for projected in found:
+            if projected.span.start < end:
+                break
+            end = projected.span.end
+        else:
+            return found
+        by_start = sorted(found, key=_target_start)
         if all(x.span.end <= y.span.start for x, y in zip(by_start, by_start[1:])):
             return by_start
         kept: list[ProjectedSpan] = []
         for candidate in sorted(found, key=lambda p: (-len(p.span), p.span.start)):
             if not any(candidate.span.overlaps(k.span) for k in kept):
                 kept.append(candidate)
-        return sorted(kept, key=lambda p: p.span.start)
+        return sorted(kept, key=_target_start)
+
+
+def _target_start(projected: ProjectedSpan) -> int:
+    return projected.span.start
