@@ -139,7 +139,7 @@ def test_correct_reload_and_screenshot_every_page(browser, server):
     # Correct: "Lisboa" (target token 6 of sentence 0) becomes ORG.
     _pill(page, "Lisboa ·6").click()
     _wait_idle(page)
-    page.get_by_role("radio", name="ORG", exact=True).click()
+    page.get_by_role("radiogroup", name="Label").get_by_text("ORG", exact=True).click()
     _wait_idle(page)
     page.get_by_role("button", name="Set label").click()
     page.wait_for_selector("text=Saved: set ORG on tokens 6-6", timeout=30_000)
@@ -206,7 +206,7 @@ def test_two_tabs_correcting_one_sentence(browser, server):
     for tab in (tab1, tab2):
         _pill(tab, "Silva ·1").click()
         _wait_idle(tab)
-    tab1.get_by_role("radio", name="MISC", exact=True).click()
+    tab1.get_by_role("radiogroup", name="Label").get_by_text("MISC", exact=True).click()
     _wait_idle(tab1)
     tab1.get_by_role("button", name="Set label").click()
     tab1.wait_for_selector("text=Saved:", timeout=30_000)
