@@ -281,6 +281,78 @@ def test_transformers_tagger_fits_saves_loads_and_learns_soft_targets(tiny_bert,
     assert after < before
 
 
+@pytest.fixture(scope="module")
+def two_layer_bert(tmp_path_factory) -> Path:
+    """A tiny random 2-layer BERT (hidden 64) with the MiniLM word-piece vocabulary."""
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    folder = tmp_path_factory.mktemp("two-layer-bert")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(minilm_folder()))
+    config = transformers.BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=128,
+        max_position_embeddings=128,
+    )
+    torch.manual_seed(0)
+    transformers.BertModel(config, add_pooling_layer=False).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+FIT = {"batch_size": 8, "threads": 1, "device": "cpu", "max_length": 32}
+
+
+def test_transformers_tagger_overfits_a_few_sentences_with_default_rates(two_layer_bert):
+    # The default learning rates must fit 30 sentences almost perfectly: a tagger that stays
+    # near all-O here fails (a head trained at the encoder's rate reaches F1 0.44, loss 1.2;
+    # mis-aligned labels or a wrong loss mask fail too).
+    data = toy_data(30)
+    tagger = get_tagger("transformers", model=str(two_layer_bert), epochs=40, **FIT)
+    summary = tagger.fit(data, seed=0)
+    assert summary["loss"] < 0.1
+    assert entity_f1(tagger, data) > 0.95
+
+
+def test_transformers_tagger_keeps_the_first_layers(two_layer_bert, tmp_path):
+    data = toy_data(8)
+    tagger = get_tagger("transformers", model=str(two_layer_bert), layers=1, epochs=1, **FIT)
+    tagger.fit(data, seed=0)
+    assert len(tagger.net.base_model.encoder.layer) == 1
+    tagger.save(tmp_path / "model")
+    loaded = load_tagger(tmp_path / "model")
+    assert loaded.net.config.num_hidden_layers == 1
+    tokens = [s.tokens for s in data]
+    assert loaded.predict(tokens) == tagger.predict(tokens)
+    with pytest.raises(ConfigError, match="layers=5, but .* has 2 layers"):
+        get_tagger("transformers", model=str(two_layer_bert), layers=5, **FIT).fit(data, epochs=1)
+
+
+def test_transformers_tagger_o_weight_discounts_o_tokens(two_layer_bert):
+    # o_weight=0: sentences without entities teach nothing, so more epochs on them alone leave
+    # the model where one epoch left it (no weight decay, so only gradients move it).
+    all_o = [Sentence(["ọkùnrin", "náà", "lọ"], ["O", "O", "O"])] * 8
+    tokens = [all_o[0].tokens]
+
+    def probs_after(epochs: int, o_weight: float) -> np.ndarray:
+        tagger = get_tagger(
+            "transformers",
+            model=str(two_layer_bert),
+            types=["PER"],
+            o_weight=o_weight,
+            weight_decay=0.0,
+            **FIT,
+        )
+        tagger.fit(all_o, epochs=epochs, seed=0)
+        return tagger.predict_proba(tokens)[0]
+
+    assert np.allclose(probs_after(1, 0.0), probs_after(3, 0.0), atol=1e-6)
+    assert not np.allclose(probs_after(1, 1.0), probs_after(3, 1.0), atol=1e-3)
+
+
 def test_transformers_tagger_offline_hub_id_raises_offline_error(monkeypatch):
     # Fail fast instead of waiting for network retries (the error path is the same).
     import huggingface_hub.constants as hub_constants
