@@ -201,3 +201,30 @@ def test_retrain_from_corrections_launches_both_versions(home, monkeypatch):  # 
     ]
     table = at.dataframe[-1].value
     assert table["F1 corrected"][0] == "0.600" and table["change"][0] == "+0.100"
+
+
+def test_a_trained_tagger_adds_teacher_uncertainty_to_the_queue(home):  # noqa: F811
+    """A finished training run for the project's language: the explorer lists, orders and
+    explains sentences by the tagger's uncertainty, under the one name of the signal."""
+    from core.runs.store import RunStore
+    from core.workbench.explorer import TEACHER_SIGNAL
+    from tests.test_review import _tiny_tagger
+
+    project = get_project("demo", home)
+    model = _tiny_tagger(project, home / "tiny-model")
+    runs = RunStore(home / "runs")
+    run = runs.create("train", {"lang": "pt", "mode": "direct"}, name="pt-direct")
+    runs.update(run.id, status="succeeded", artifacts={"model": str(model)}, metrics={"f1": 0.4})
+    at = app()
+    assert f"**{TEACHER_SIGNAL}** from run pt-direct" in "\n".join(c.value for c in at.caption)
+    at.slider(key="th_uncertainty").set_value(0.0).run()
+    at.radio(key="order").set_value("suspicion").run()
+    table = at.dataframe[0].value
+    assert TEACHER_SIGNAL in table.columns and table[TEACHER_SIGNAL].notna().all()
+    assert all(TEACHER_SIGNAL in flags for flags in table["flags"])
+    assert TEACHER_SIGNAL in [m.label for m in at.metric]
+    at.selectbox(key="sentence").set_value(table["id"][0]).run()
+    body = _html(at)
+    value = table[TEACHER_SIGNAL][0]
+    assert f"<b>{TEACHER_SIGNAL}</b>: {TEACHER_SIGNAL} {value:.2f}:" in body
+    assert list((project.path / "cache" / "teacher").glob("*.json"))  # scored once, cached
