@@ -384,10 +384,14 @@ class CorrectionStore:
         method: str = "",
         expected_version: int | None = None,
         keep_rest: bool = False,
+        decision: str | None = None,
     ) -> Edit:
         """Label target tokens [start, end) (label REMOVE clears them); saved at once.
 
-        With `keep_rest`, other entities cut by the selection keep their parts outside it."""
+        With `keep_rest`, other entities cut by the selection keep their parts outside it. A
+        `decision` (e.g. "accepted") is recorded for the new entity in the same transaction."""
+        if decision is not None and decision not in DECISIONS:
+            raise ValueError(f"decision {decision!r}; expected one of {', '.join(DECISIONS)}")
         action = "remove" if label == REMOVE else "set"
         with self._transaction() as db:
             version = self._version(db, sentence_id)
@@ -409,6 +413,8 @@ class CorrectionStore:
                 projected,
                 None,
             )
+            if decision is not None and label != REMOVE:
+                self._decide(db, sentence_id, Span(start, end, label), decision, user)
             return _row_to_edit(self._row(db, edit_id), merged=merged)
 
     def remove_label(self, sentence_id: str, start: int, end: int, **kwargs: object) -> Edit:
@@ -563,21 +569,26 @@ class CorrectionStore:
         if decision not in DECISIONS:
             raise ValueError(f"decision {decision!r}; expected one of {', '.join(DECISIONS)}")
         with self._connect() as db:
-            db.execute(
-                "INSERT INTO decisions (sentence_id, content, start, end, label, decision, user, "
-                "at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (sentence_id, start, end, label) DO "
-                "UPDATE SET decision = excluded.decision, user = excluded.user, at = excluded.at",
-                (
-                    sentence_id,
-                    self.contents.get(sentence_id),
-                    span.start,
-                    span.end,
-                    span.label,
-                    decision,
-                    user or "anonymous",
-                    now(),
-                ),
-            )
+            self._decide(db, sentence_id, span, decision, user)
+
+    def _decide(
+        self, db: sqlite3.Connection, sentence_id: str, span: Span, decision: str, user: str
+    ) -> None:
+        db.execute(
+            "INSERT INTO decisions (sentence_id, content, start, end, label, decision, user, "
+            "at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (sentence_id, start, end, label) DO "
+            "UPDATE SET decision = excluded.decision, user = excluded.user, at = excluded.at",
+            (
+                sentence_id,
+                self.contents.get(sentence_id),
+                span.start,
+                span.end,
+                span.label,
+                decision,
+                user or "anonymous",
+                now(),
+            ),
+        )
 
     def undecide(self, sentence_id: str, span: Span) -> None:
         with self._connect() as db:

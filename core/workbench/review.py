@@ -275,9 +275,8 @@ def _label(
         user=user,
         method=s.method,
         expected_version=s.seen_version,
+        decision=None if remove else "accepted",  # a label a person set is accepted (one write)
     )
-    if not remove:
-        store.decide(s.id, Span(selection.start, selection.end, label), "accepted", user=user)
     words = " ".join(s.tokens[selection.start : selection.end])
     message = f"Saved: {edit.describe()} — version {edit.version}: '{words}'"
     if edit.merged:
