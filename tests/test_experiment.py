@@ -79,6 +79,42 @@ def test_train_experiment_checks_its_data(tmp_path, monkeypatch):
         ex.load_experiment(path)
 
 
+@pytest.mark.parametrize(
+    ("name", "differs_in"),
+    [
+        ("flagship_dev", set()),
+        ("flagship_dev_labeler", {"source_labeler"}),
+        ("flagship_dev_encoder", {"aligner", "aligner_params", "method"}),
+    ],
+)
+def test_the_dev_configs_are_the_flagship_on_the_dev_split(
+    name, differs_in, shared_data, monkeypatch, tmp_path
+):
+    """The dev variants choose the flagship's settings: each must differ from it only in the
+    projection settings it tests (the encoder's method is yor's already), and score direct
+    seed 1 on dev, never test."""
+    monkeypatch.chdir(ROOT)
+
+    def load(stem: str) -> ex.Experiment:
+        config = yaml.safe_load((ROOT / "configs" / f"{stem}.yaml").read_text())
+        config["data"] = str(shared_data)
+        (tmp_path / f"{stem}.yaml").write_text(yaml.safe_dump(config))
+        return ex.load_experiment(tmp_path / f"{stem}.yaml")
+
+    flagship, variant = load("flagship").settings, load(name)
+    runs = [r for p in ex.plan(variant) for r in p]
+    assert {(r.mode, r.seed) for r in runs} == {("direct", 1)}
+    for r in runs:
+        assert r.config["test"][0]["path"].endswith(f"masakhaner2/{r.lang}/dev.txt")
+    for key in ("tagger", "tagger_params", "epochs"):
+        assert getattr(variant.settings, key) == getattr(flagship, key)
+    for lang in variant.languages:
+        ours = variant.settings.projection_for(lang).model_dump()
+        theirs = flagship.projection_for(lang).model_dump()
+        changed = {k for k in ours if ours[k] != theirs[k]}
+        assert changed <= differs_in and bool(changed) == bool(differs_in), lang
+
+
 def test_the_flagship_config_validates_and_plans(shared_data, monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)  # its other paths are relative to the repository
     config = yaml.safe_load((ROOT / "configs" / "flagship.yaml").read_text())
