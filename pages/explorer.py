@@ -336,6 +336,9 @@ def review_editor(sid: str) -> None:
         if event.get("sid") in by_id:
             _act(str(event["sid"]), event, event.get("version"))
             focus = True
+    # When the whole page reruns next, its run shows the outcome: keep it until then.
+    rerun_page = st.session_state.pop("rerun_page", False)
+    take = st.session_state.get if rerun_page else st.session_state.pop
 
     version = store.version(sid)
     current = store.current(sid)
@@ -366,12 +369,12 @@ def review_editor(sid: str) -> None:
             for r in why
         ],
         message=st.session_state.get("review_message"),
-        offer=st.session_state.pop("review_offer", None),
+        offer=take("review_offer", None),
         keys=KEYS,
         focus=focus,
     )
     feedback = st.empty()  # the last action's outcome, also for readers without the component
-    message = st.session_state.pop("review_message", None)  # shown once, here and above
+    message = take("review_message", None)  # shown once, here and above
     if message:
         getattr(feedback, message["kind"])(plain(message["text"]))
 
@@ -469,7 +472,7 @@ def review_editor(sid: str) -> None:
                 hide_index=True,
                 width="stretch",
             )
-    if st.session_state.pop("rerun_page", False):
+    if rerun_page:
         # Only now, with every element of the editor drawn again: a fragment run that stopped
         # before drawing them would remove them, and the annotator would load afresh.
         st.rerun(scope="app")
