@@ -36,7 +36,17 @@ sys.path.insert(0, str(ROOT))
 from bench.projection import machine  # noqa: E402
 from bench.scale import write_inputs  # noqa: E402
 
-FRESH = "import sys\nfrom core.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+# A fresh run; it prints the CPU seconds of the xner process itself and of the eflomal
+# processes it waited for, as the last line of stdout.
+FRESH = (
+    "import json, resource, sys\n"
+    "from core.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+    "print(json.dumps({'own': own.ru_utime + own.ru_stime, "
+    "'children': kids.ru_utime + kids.ru_stime}))\n"
+    "sys.exit(code)\n"
+)
 # A warm worker: one `xner` run per line of JSON arguments on stdin; the wall seconds and CPU
 # seconds (the worker and its children) on stdout.
 WARM = (
@@ -118,6 +128,8 @@ def main() -> None:
         warm: dict[str, list[float]] = {name: [] for name in versions}
         cpu: dict[str, list[float]] = {name: [] for name in versions}
         warm_cpu: dict[str, list[float]] = {name: [] for name in versions}
+        own_cpu: dict[str, list[float]] = {name: [] for name in versions}
+        eflomal_cpu: dict[str, list[float]] = {name: [] for name in versions}
         loads = [os.getloadavg()[0]]
         workers = {}
         if not args.skip_warm:
@@ -168,6 +180,9 @@ def main() -> None:
                 cpu[name].append(
                     after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
                 )
+                split = json.loads(done.stdout.strip().splitlines()[-1])
+                own_cpu[name].append(split["own"])
+                eflomal_cpu[name].append(split["children"])
                 if workers:
                     seconds, cpu_seconds = warm_run(name)
                     warm[name].append(seconds)
@@ -203,6 +218,13 @@ def main() -> None:
             f"| {name} | {summary(fresh[name], args.pairs)} | "
             f"{summary(cpu[name], args.pairs, per_cpu_s)} | {warm_cell} | {warm_cpu_cell} |"
         )
+    print(
+        "\nfresh runs, CPU time split (medians): the xner process itself (its work is serial) "
+        "and the eflomal processes it waits for"
+    )
+    for name in versions:
+        own, kids = statistics.median(own_cpu[name]), statistics.median(eflomal_cpu[name])
+        print(f"| {name} | xner {own:.1f} s | eflomal {kids:.1f} s |")
     if len(versions) > 1:
         for mode, table in (("fresh wall", fresh), ("fresh CPU", cpu), ("warm wall", warm)):
             ratios = [b / a for a, b in zip(table["now"], table[args.baseline])]
@@ -223,6 +245,8 @@ def main() -> None:
                     "fresh_cpu": cpu,
                     "warm": warm,
                     "warm_cpu": warm_cpu,
+                    "fresh_own_cpu": own_cpu,
+                    "fresh_eflomal_cpu": eflomal_cpu,
                     "loads": loads,
                     "pairs": args.pairs,
                 },
