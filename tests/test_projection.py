@@ -243,3 +243,108 @@ def test_tags_to_spans_on_random_tags():
     for _ in range(2000):
         tags = [rng.choice(["O", "O", "B-PER", "I-PER", "B-LOC", "I-LOC"]) for _ in range(8)]
         assert tags_to_spans(tags) == plain(tags)
+
+
+@pytest.mark.parametrize("method", ["candidates-greedy", "candidates-ilp"])
+def test_best_candidate_shortcuts_equal_scoring_every_candidate(method):
+    """The projector takes each entity's best n-gram (whole contiguous blocks directly) when no
+    two overlap; the solvers over every scored candidate must choose the same (ILP: the same
+    total), with weighted links, skip tokens and short maximum lengths too."""
+    import random
+
+    rng = random.Random(13)
+    solve = solve_greedy if method == "candidates-greedy" else solve_ilp
+    for n in range(1500):
+        spans, n_src, n_tgt, alignment = _random_case(rng)
+        if n % 3 == 1:  # weighted links, some of weight 0
+            scores = {link: rng.choice([0.0, 0.25, 0.5, 1.0]) for link in alignment.links}
+            alignment = Alignment(alignment.links, scores)
+        tokens = [rng.choice(["w", "w", "w", "!"]) if n % 3 == 2 else "w" for _ in range(n_tgt)]
+        max_length = rng.choice([1, 2, 10])
+        projector = get_projector(method, max_length=max_length)
+        out = projector.project(spans, ["s"] * n_src, tokens, alignment)
+        matches = dice_matches(spans, tokens, alignment, None, max_length=max_length)
+        chosen = sorted(solve(matches), key=lambda m: m.start)
+        got = [(p.span.start, p.span.end, p.source, p.score) for p in out]
+        if method == "candidates-greedy":
+            assert got == [(m.start, m.end, spans[m.entity], m.score) for m in chosen]
+        else:
+            assert sum(p.score for p in out) == pytest.approx(sum(m.score for m in chosen))
+        for p in out:  # provenance: the entity's links inside the span, in sorted order
+            assert p.links == tuple(
+                sorted(
+                    (i, j)
+                    for i, j in alignment.links
+                    if p.source.start <= i < p.source.end and p.span.start <= j < p.span.end
+                )
+            )
+
+
+def test_spans_behave_as_frozen_dataclasses():
+    import copy
+    import pickle
+
+    from core.data.types import ProjectedSpan, new_projected_span, new_span
+
+    span = Span(1, 3, "PER")
+    assert (span.start, span.end, span.label, len(span)) == (1, 3, "PER", 2)
+    assert span == Span(start=1, end=3, label="PER") and span != Span(1, 3, "LOC")
+    plain = (1, 3, "PER")
+    assert span != plain and not plain == span  # noqa: SIM201  (a tuple on the left too)
+    assert hash(span) == hash((1, 3, "PER"))  # as a frozen dataclass hashes its fields
+    assert sorted([Span(2, 3, "X"), span, Span(1, 2, "Z")]) == [
+        Span(1, 2, "Z"),
+        span,
+        Span(2, 3, "X"),
+    ]
+    with pytest.raises(TypeError):
+        span < (1, 4, "PER")  # noqa: B015
+    with pytest.raises(AttributeError):
+        span.start = 0  # type: ignore[misc]
+    with pytest.raises(ValueError, match="invalid span"):
+        Span(2, 2, "PER")
+    assert repr(span) == "Span(start=1, end=3, label='PER')"
+    assert pickle.loads(pickle.dumps(span)) == span == copy.deepcopy(span)
+    assert span.overlaps(Span(2, 5, "X")) and not span.overlaps(Span(3, 5, "X"))
+    assert new_span((1, 3, "PER")) == span
+
+    projected = ProjectedSpan(span, Span(0, 2, "PER"), "heuristic", 0.5, ((0, 1), (1, 2)))
+    assert projected.label == "PER" and projected.links == ((0, 1), (1, 2))
+    assert ProjectedSpan(span, span, "m") == new_projected_span((span, span, "m", 1.0, ()))
+    assert projected != ProjectedSpan(span, Span(0, 2, "PER"), "heuristic", 0.6, ((0, 1), (1, 2)))
+    assert hash(projected) == hash((span, Span(0, 2, "PER"), "heuristic", 0.5, ((0, 1), (1, 2))))
+    assert pickle.loads(pickle.dumps(projected)) == projected
+    with pytest.raises(TypeError):
+        projected < projected  # noqa: B015
+
+
+def test_alignment_links_sorted_once():
+    alignment = Alignment(frozenset({(2, 0), (0, 3), (0, 1), (1, 1)}), {(0, 1): 0.5})
+    assert alignment.ordered_links == ((0, 1), (0, 3), (1, 1), (2, 0))
+    assert alignment.inverted().ordered_links == ((0, 2), (1, 0), (1, 1), (3, 0))
+    assert alignment == Alignment(alignment.links)  # scores and the order are not compared
+
+
+def test_project_pairs_leaves_objects_frozen_by_the_caller_frozen():
+    import gc
+
+    from core.data.types import Sentence, SentencePair
+    from core.pipelines.steps import project_pairs
+
+    pair = SentencePair(
+        Sentence(["Ana"], ["B-PER"]), Sentence(["Ana"]), Alignment.from_links([(0, 0)])
+    )
+    marker = [object()]  # a tracked object; frozen ones are not listed by gc.get_objects
+
+    def frozen() -> bool:
+        return not any(o is marker for o in gc.get_objects())
+
+    gc.freeze()
+    try:
+        [projection] = project_pairs([pair], get_projector("heuristic"))
+        assert frozen() and gc.isenabled()
+    finally:
+        gc.unfreeze()
+    assert not frozen()
+    [projection] = project_pairs([pair], get_projector("heuristic"))
+    assert gc.get_freeze_count() == 0 and projection.target_tags() == ["B-PER"]

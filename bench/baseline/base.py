@@ -5,7 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from core.data.types import Alignment, ProjectedSpan, Projection, SentencePair, Span
+from bench.baseline.tags import tags_to_spans
+from bench.baseline.types import Alignment, ProjectedSpan, Projection, SentencePair, Span
 from core.registry import Registry
 
 PROJECTORS: Registry[Projector] = Registry("baseline projection method")
@@ -36,7 +37,11 @@ class Projector(ABC):
         if pair.alignment is None:
             raise ValueError(f"pair {pair.id!r} has no alignment; align it first")
         spans = self.project(
-            pair.source.spans, pair.source.tokens, pair.target.tokens, pair.alignment, candidates
+            tags_to_spans(pair.source.tags or []),
+            pair.source.tokens,
+            pair.target.tokens,
+            pair.alignment,
+            candidates,
         )
         return Projection(pair, spans, self.name)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.baseline.base import PROJECTORS, Projector
-from core.data.types import Alignment, ProjectedSpan, Span
+from bench.baseline.types import Alignment, ProjectedSpan, Span
 from core.registry import Registry
 
 SKIP_TOKENS = frozenset({"!", "?"})

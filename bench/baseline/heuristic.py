@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bench.baseline.base import PROJECTORS, Projector
-from core.data.types import Alignment, ProjectedSpan, Span
+from bench.baseline.types import Alignment, ProjectedSpan, Span
 
 
 def aligned_ranges(

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from tqdm import tqdm
 
+from bench.baseline.types import Projection, Sentence, SentencePair, Span
 from core.aligners.base import Aligner, TokenPair
-from core.data.types import Projection, Sentence, SentencePair, Span
 from core.evaluate import ner_scores
 from core.projection.base import Projector
 

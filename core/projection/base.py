@@ -5,10 +5,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from itertools import repeat
+from operator import itemgetter
 
 from core.data.tags import tags_to_spans
 from core.data.types import Alignment, ProjectedSpan, Projection, SentencePair, Span
 from core.registry import Registry
+
+# A link's source index: projectors bisect an alignment's ordered_links by it.
+link_source = itemgetter(0)
 
 PROJECTORS: Registry[Projector] = Registry(
     "projection method",

@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import Field
 
 from core.data.types import Alignment, ProjectedSpan, Span, new_projected_span, new_span
-from core.projection.base import PROJECTORS, Projector
+from core.projection.base import PROJECTORS, Projector, link_source
 from core.registry import Registry
 
 SKIP_TOKENS = frozenset({"!", "?"})
@@ -67,7 +67,8 @@ def _link_mass(
 def _ngrams(
     e: int,
     size: int,
-    mass: dict[int, float],
+    own: Sequence[tuple[int, int]],
+    weight: dict[tuple[int, int], float],
     target_tokens: Sequence[str],
     max_length: int,
     skip_tokens: frozenset[str],
@@ -77,7 +78,10 @@ def _ngrams(
 ) -> None:
     """Append entity `e`'s n-grams with a Dice score above `min_score` to `out`, as `Scored`
     tuples (with `best_only`, only its best one, first in the greedy order). `size` is the
-    entity's length, `mass` its link mass per target word (see `_link_mass`)."""
+    entity's length, `own` its links, `weight` the alignment's link scores."""
+    mass = _link_mass(own, len(target_tokens), weight)
+    if not mass:
+        return
     ends = sorted(mass)
     low, high = ends[0], ends[-1]
     # skip tokens among the aligned words and between them: no n-gram may hold one
@@ -136,19 +140,20 @@ def _scored(
     weight = alignment.scores
     out: list[Scored] = []
     for e, entity in enumerate(source_spans):
-        lo = bisect_left(ordered, (entity.start, -1))
-        hi = bisect_left(ordered, (entity.end, -1), lo)
+        lo = bisect_left(ordered, entity.start, key=link_source)
+        hi = bisect_left(ordered, entity.end, lo, key=link_source)
         if lo == hi:
             continue
         if bounds is not None:
             bounds[e] = (lo, hi)
         size = entity.end - entity.start
-        mass = _link_mass(ordered[lo:hi], n_target, weight)
-        if not mass:
-            continue
         if candidates is None:
-            _ngrams(e, size, mass, target_tokens, max_length, skip_tokens, min_score, False, out)
+            own = ordered[lo:hi]
+            _ngrams(
+                e, size, own, weight, target_tokens, max_length, skip_tokens, min_score, False, out
+            )
             continue
+        mass = _link_mass(ordered[lo:hi], n_target, weight)
         for c in candidates:
             count = sum(m for j, m in mass.items() if c.start <= j < c.end)
             if count:
@@ -369,21 +374,94 @@ class CandidateProjector(Projector):
         alignment: Alignment,
         candidates: Sequence[Span] | None = None,
     ) -> list[ProjectedSpan]:
-        if self.use_ner_candidates and candidates is None:
-            raise ValueError(f"{self.name}: NER candidates requested but none were given")
-        pool = candidates if self.use_ner_candidates else None
-        if not source_spans or not alignment.links:
+        if self.use_ner_candidates:
+            if candidates is None:
+                raise ValueError(f"{self.name}: NER candidates requested but none were given")
+            pool: Sequence[Span] | None = candidates
+        else:
+            pool = None
+        ordered = alignment.ordered_links
+        if not source_spans or not ordered:
             return []
         if pool is None:
-            found = self._best_ngrams(source_spans, target_tokens, alignment)
-            if found is not None:
+            # Each entity's best n-gram first. If no two of them overlap, they are what greedy
+            # takes (each is the first of its entity in the greedy order and nothing taken
+            # before it overlaps it) and the optimum (every entity gets its highest score), so
+            # neither solver needs the other candidates.
+            weight = alignment.scores
+            n_target = len(target_tokens)
+            skip_tokens, min_score, name = self.skip_tokens, self.min_score, self.name
+            max_length = self.max_length
+            found: list[ProjectedSpan] = []
+            for e, entity in enumerate(source_spans):
+                first = entity.start
+                lo = bisect_left(ordered, first, key=link_source)
+                hi = bisect_left(ordered, entity.end, lo, key=link_source)
+                if lo == hi:
+                    continue
+                size = entity.end - first
+                if hi - lo == 1:  # the common case: one link, one n-gram (as _ngrams finds)
+                    link = ordered[lo]
+                    start = link[1]
+                    if start >= n_target or target_tokens[start] in skip_tokens:
+                        continue
+                    if weight:
+                        count = weight.get(link, 1.0)
+                        if not count:
+                            continue
+                        score = 2.0 * count / (size + 1)
+                    else:
+                        score = 2.0 / (size + 1)
+                    if score <= min_score:
+                        continue
+                    span = new_span((start, start + 1, entity.label))
+                    found.append(new_projected_span((span, entity, name, score, (link,))))
+                    continue
+                own = ordered[lo:hi]
+                if not weight:
+                    # Links to distinct, contiguous words: an n-gram of L of them holds L links
+                    # and scores 2L / (size + L), which grows with L, so the whole block is the
+                    # best when it is allowed (inside the target, short enough, no skip token).
+                    ends = sorted({link[1] for link in own})
+                    k = len(ends)
+                    start, end = ends[0], ends[-1] + 1
+                    if (
+                        k == hi - lo
+                        and end - start == k
+                        and end <= n_target
+                        and k <= max_length
+                        and skip_tokens.isdisjoint(target_tokens[start:end])
+                    ):
+                        score = 2.0 * k / (size + k)
+                        if score > min_score:
+                            span = new_span((start, end, entity.label))
+                            found.append(new_projected_span((span, entity, name, score, own)))
+                        continue
+                best: list[Scored] = []
+                _ngrams(
+                    e,
+                    size,
+                    own,
+                    weight,
+                    target_tokens,
+                    self.max_length,
+                    skip_tokens,
+                    min_score,
+                    True,
+                    best,
+                )
+                if best:
+                    neg_score, _, start, _, end = best[0]
+                    links = tuple([link for link in own if start <= link[1] < end])
+                    span = new_span((start, end, entity.label))
+                    found.append(new_projected_span((span, entity, name, -neg_score, links)))
+            if len(found) < 2 or _in_target_order(found):
                 return found
         settings = (self.max_length, self.skip_tokens, self.min_score)
         bounds: dict[int, tuple[int, int]] = {}
         scored = _scored(source_spans, target_tokens, alignment, pool, *settings, bounds)
         chosen = self.solve(scored)
         chosen.sort(key=itemgetter(2))
-        ordered = alignment.ordered_links
         out = []
         for neg_score, _, start, e, end in chosen:
             entity = source_spans[e]
@@ -393,68 +471,24 @@ class CandidateProjector(Projector):
             out.append(new_projected_span((span, entity, self.name, -neg_score, links)))
         return out
 
-    def _best_ngrams(
-        self, source_spans: Sequence[Span], target_tokens: Sequence[str], alignment: Alignment
-    ) -> list[ProjectedSpan] | None:
-        """Each entity's best n-gram, in target order, or None when two of them overlap.
 
-        If no two overlap, they are what greedy takes (each is the first of its entity in the
-        greedy order and nothing taken before it overlaps it) and the optimum (every entity
-        gets its highest score), so neither solver needs the other candidates."""
-        ordered = alignment.ordered_links
-        weight = alignment.scores
-        n_target = len(target_tokens)
-        max_length, skip_tokens, min_score = self.max_length, self.skip_tokens, self.min_score
-        name = self.name
-        found: list[ProjectedSpan] = []
-        for e, entity in enumerate(source_spans):
-            first = entity.start
-            lo = bisect_left(ordered, (first, -1))
-            hi = bisect_left(ordered, (entity.end, -1), lo)
-            if lo == hi:
-                continue
-            size = entity.end - first
-            if hi - lo == 1:  # the common case: one link, one n-gram (what _ngrams gives)
-                link = ordered[lo]
-                start = link[1]
-                if start >= n_target or target_tokens[start] in skip_tokens:
-                    continue
-                count = weight.get(link, 1.0) if weight else 1.0
-                score = 2.0 * count / (size + 1)
-                if not count or score <= min_score:
-                    continue
-                span = new_span((start, start + 1, entity.label))
-                found.append(new_projected_span((span, entity, name, score, (link,))))
-                continue
-            own = ordered[lo:hi]
-            mass = _link_mass(own, n_target, weight)
-            if not mass:
-                continue
-            best: list[Scored] = []
-            _ngrams(e, size, mass, target_tokens, max_length, skip_tokens, min_score, True, best)
-            if not best:
-                continue
-            neg_score, _, start, _, end = best[0]
-            links = tuple([link for link in own if start <= link[1] < end])
-            span = new_span((start, end, entity.label))
-            found.append(new_projected_span((span, entity, name, -neg_score, links)))
-        if len(found) < 2:
-            return found
-        # Usually they follow the entities' order; else sorted by start, checked again.
-        end = -1
-        for projected in found:
-            if projected.span.start < end:
-                break
-            end = projected.span.end
-        else:
-            return found
-        found.sort(key=_target_start)
-        end = -1
-        for projected in found:
-            if projected.span.start < end:
-                return None
-            end = projected.span.end
-        return found
+def _in_target_order(found: list[ProjectedSpan]) -> bool:
+    """Sort `found` by target start (usually it follows the entities' order already); whether
+    no two of them overlap."""
+    end = -1
+    for projected in found:
+        if projected.span.start < end:
+            break
+        end = projected.span.end
+    else:
+        return True
+    found.sort(key=_target_start)
+    end = -1
+    for projected in found:
+        if projected.span.start < end:
+            return False
+        end = projected.span.end
+    return True
 
 
 def _target_start(projected: ProjectedSpan) -> int:

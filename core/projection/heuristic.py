@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.data.types import Alignment, ProjectedSpan, Span, new_projected_span, new_span
-from core.projection.base import PROJECTORS, Projector
+from core.projection.base import PROJECTORS, Projector, link_source
 
 
 @PROJECTORS.register("heuristic")
@@ -67,8 +67,8 @@ class HeuristicProjector(Projector):
         found: list[ProjectedSpan] = []
         for entity in source_spans:
             first = entity.start
-            lo = bisect_left(ordered, (first, -1))
-            hi = bisect_left(ordered, (entity.end, -1), lo)
+            lo = bisect_left(ordered, first, key=link_source)
+            hi = bisect_left(ordered, entity.end, lo, key=link_source)
             if lo == hi:
                 continue
             size = entity.end - first
@@ -82,32 +82,37 @@ class HeuristicProjector(Projector):
                 continue
             own = ordered[lo:hi]
             targets = sorted({j for _, j in own})
-            if targets[-1] >= n_target:
+            inside = targets[-1] < n_target
+            if not inside:
                 targets = [j for j in targets if j < n_target]
                 if not targets:
                     continue
-            # The longest range (earliest on ties); the ratio test is monotone in length, so
-            # if the longest fails it every range does.
-            start = a = b = targets[0]
-            end = b + 1
-            for j in targets[1:]:
-                gap = j - b - 1
-                if gap and gap <= max_gap and self.only_unaligned_gaps:
-                    if aligned_anywhere is None:
-                        aligned_anywhere = {k for _, k in ordered}
-                    bridge = aligned_anywhere.isdisjoint(range(b + 1, j))
-                else:
-                    bridge = gap <= max_gap
-                if not bridge:
-                    if b + 1 - a > end - start:
-                        start, end = a, b + 1
-                    a = j
-                b = j
-            if b + 1 - a > end - start:
-                start, end = a, b + 1
+            start, end = targets[0], targets[-1] + 1
+            if end - start != len(targets):  # else the words are contiguous: one range
+                # The longest range (earliest on ties); the ratio test is monotone in length,
+                # so if the longest fails it every range does.
+                a = b = start
+                end = b + 1
+                for j in targets[1:]:
+                    gap = j - b - 1
+                    if gap and gap <= max_gap and self.only_unaligned_gaps:
+                        if aligned_anywhere is None:
+                            aligned_anywhere = {k for _, k in ordered}
+                        bridge = aligned_anywhere.isdisjoint(range(b + 1, j))
+                    else:
+                        bridge = gap <= max_gap
+                    if not bridge:
+                        if b + 1 - a > end - start:
+                            start, end = a, b + 1
+                        a = j
+                    b = j
+                if b + 1 - a > end - start:
+                    start, end = a, b + 1
+                inside = False
             if (end - start) / size <= min_ratio:
                 continue
-            chosen = tuple([link for link in own if start <= link[1] < end])
+            # the links to the range: all of the entity's when it covers them all
+            chosen = own if inside else tuple([link for link in own if start <= link[1] < end])
             covered = len({i for i, _ in chosen}) / size
             span = new_span((start, end, entity.label))
             found.append(new_projected_span((span, entity, name, covered, chosen)))
