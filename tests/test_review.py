@@ -30,6 +30,7 @@ def test_a_flagged_sentence_reviewed_key_by_key(tmp_path):
     assert out.kind == "warning" and "overwrote LOC 'Nova York' (tokens 2-3)" in out.message
     assert out.message.startswith("Saved: set ORG on tokens 1-3 — version 2: 'visitou Nova York'")
     assert store.current("s1")[1:4] == ["B-ORG", "I-ORG", "I-ORG"]
+    assert store.decisions("s1")[Span(1, 4, "ORG")] == "accepted"  # a label set is accepted
     handle(store, s, {"action": "undo"}, user="ana")
     assert store.current("s1")[1:4] == ["O", "B-LOC", "I-LOC"]
     handle(store, s, {"action": "redo"}, user="ana")
