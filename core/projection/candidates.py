@@ -393,7 +393,7 @@ class CandidateProjector(Projector):
             skip_tokens, min_score, name = self.skip_tokens, self.min_score, self.name
             max_length = self.max_length
             found: list[ProjectedSpan] = []
-            for e, entity in enumerate(source_spans):
+            for entity in source_spans:
                 first = entity.start
                 lo = bisect_left(ordered, first, key=link_source)
                 hi = bisect_left(ordered, entity.end, lo, key=link_source)
@@ -439,12 +439,12 @@ class CandidateProjector(Projector):
                         continue
                 best: list[Scored] = []
                 _ngrams(
-                    e,
+                    0,  # the entity's index: unused here
                     size,
                     own,
                     weight,
                     target_tokens,
-                    self.max_length,
+                    max_length,
                     skip_tokens,
                     min_score,
                     True,
@@ -455,7 +455,17 @@ class CandidateProjector(Projector):
                     links = tuple([link for link in own if start <= link[1] < end])
                     span = new_span((start, end, entity.label))
                     found.append(new_projected_span((span, entity, name, -neg_score, links)))
-            if len(found) < 2 or _in_target_order(found):
+            if len(found) < 2:
+                return found
+            # usually in the entities' order already; else sorted by start and checked again
+            end = -1
+            for projected in found:
+                if projected.span.start < end:
+                    if _in_target_order(found):
+                        return found
+                    break
+                end = projected.span.end
+            else:
                 return found
         settings = (self.max_length, self.skip_tokens, self.min_score)
         bounds: dict[int, tuple[int, int]] = {}
@@ -473,15 +483,7 @@ class CandidateProjector(Projector):
 
 
 def _in_target_order(found: list[ProjectedSpan]) -> bool:
-    """Sort `found` by target start (usually it follows the entities' order already); whether
-    no two of them overlap."""
-    end = -1
-    for projected in found:
-        if projected.span.start < end:
-            break
-        end = projected.span.end
-    else:
-        return True
+    """Sort `found` by target start; whether no two of them overlap."""
     found.sort(key=_target_start)
     end = -1
     for projected in found:
