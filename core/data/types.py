@@ -3,9 +3,9 @@
 `Span` and `ProjectedSpan` are immutable records stored as tuples: projection makes several per
 sentence, and a tuple is built at C speed. They behave as frozen dataclasses would: fields by
 name, equal (and ordered, for spans) only to their own kind, hashed as the tuple of their
-fields. Their constructors check the values; code that builds them from values it has already
-checked (the projectors' inner loops) uses `new_span` and `new_projected_span`, which take the
-fields as one tuple and check nothing.
+fields. `Span(...)` checks its bounds; code that builds records from values it computed itself
+(the projectors' inner loops) uses `new_span` and `new_projected_span`, which take the fields
+as one tuple and check nothing.
 """
 
 from __future__ import annotations
