@@ -1,18 +1,24 @@
 """Fine-tuning a pretrained encoder (the `transformers` tagger) on a CPU budget vs the embedded
-tagger: training and inference tokens/s, and F1 on MasakhaNER 2.0 yor dev (PER/ORG/LOC).
+tagger, direct and distill modes: dev F1 on MasakhaNER 2.0 yor (PER/ORG/LOC), training words/s
+(wall and per CPU-second) and inference words/s.
 
     nice -n 10 python bench/transformers_tagger.py [--train projected|masakhaner]
-        [--sentences 2000] [--epochs 1] [--model e5-small] [--threads 2] [--skip-embedded]
-        [--output bench/results/transformers_tagger.md]
+        [--sentences 1000] [--epochs 3] [--model e5-small] [--threads 1] [--layers 6]
+        [--lr 1e-4] [--head-lr X] [--o-weight X] [--modes direct,distill] [--unlabelled 1000]
+        [--skip-embedded] [--skip-transformers] [--output bench/results/transformers_tagger.md]
 
 --train projected: Yoruba sentences labelled by projection: the fixed MAFAND en-yor benchmark
 input (../shared/bench/fixture_yor.json.gz: spaCy English entities, eflomal intersection links),
 projected with candidates-greedy (the method chosen on yor dev for the flagship), DATE dropped.
 --train masakhaner: MasakhaNER yor train (gold labels; an upper bound, not a projection result).
-Both taggers get the same sentences (a seeded sample of --sentences); the embedded tagger keeps
-its own default epochs. Tokens are words; words/CPU-s divides by the process's CPU time (all
-threads), which says more than wall time on a shared machine. The transformers tagger's
-vocabulary is trimmed to the pieces of the train + dev words (core.models.trim).
+Both taggers get the same sentences (a seeded sample of --sentences) and go through the
+experiment engine's own training functions (core.training.train_direct / train_distill). Each
+epoch is scored on dev and the best epoch kept, as the engine does with a dev split; the F1
+reported is that kept model's. Distill: the direct model is the teacher; a fresh student of the
+same kind learns its distributions on --unlabelled other MasakhaNER train sentences (labels
+dropped). Options left out keep the tagger's own defaults. Tokens are words; words/CPU-s divides
+by the process's CPU time (all threads), which says more than wall time on a shared machine. The
+transformers tagger's vocabulary is trimmed to the pieces of its train + dev words.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+# One thread means one: the tokenizers library would otherwise encode batches on every core.
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -36,7 +44,7 @@ from core.data.types import Alignment, Sentence, SentencePair, Span  # noqa: E40
 from core.evaluate import ner_scores  # noqa: E402
 from core.pipelines.steps import project_pairs  # noqa: E402
 from core.projection import get_projector  # noqa: E402
-from core.taggers import get_tagger  # noqa: E402
+from core.training import train_direct, train_distill  # noqa: E402
 
 TYPES = ("PER", "ORG", "LOC")
 
@@ -66,17 +74,42 @@ def score(tagger, dev: list[Sentence]) -> tuple[float, float]:  # noqa: ANN001
     return float(f1), sum(len(s) for s in dev) / seconds
 
 
+def tagger_params(args: argparse.Namespace, kind: str) -> dict:
+    """The options given on the command line for this kind of tagger (the rest: its defaults)."""
+    if kind == "embedded":
+        given = {"threads": args.threads, "o_weight": args.o_weight}
+    else:
+        given = {
+            "model": args.model,
+            "threads": args.threads,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "head_lr": args.head_lr,
+            "layers": args.layers,
+            "max_length": args.max_length,
+            "o_weight": args.o_weight,
+        }
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", choices=("projected", "masakhaner"), default="projected")
-    parser.add_argument("--sentences", type=int, default=2000)
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--sentences", type=int, default=1000)
+    parser.add_argument("--epochs", type=int, default=3, help="transformers tagger epochs")
+    parser.add_argument("--embedded-epochs", type=int, default=None)
     parser.add_argument("--model", default="e5-small")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--head-lr", type=float, default=None)
+    parser.add_argument("--layers", type=int, default=None)
+    parser.add_argument("--max-length", type=int, default=None)
+    parser.add_argument("--o-weight", type=float, default=None, help="both taggers")
+    parser.add_argument("--modes", default="direct", help="direct, distill or direct,distill")
+    parser.add_argument("--unlabelled", type=int, default=1000, help="distill: student text")
     parser.add_argument("--skip-embedded", action="store_true")
+    parser.add_argument("--skip-transformers", action="store_true")
     parser.add_argument(
         "--dev-limit", type=int, default=None, help="score the first N dev sentences"
     )
@@ -86,17 +119,24 @@ def main() -> None:
     )
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not set(modes) <= {"direct", "distill"} or "direct" not in modes:
+        parser.error("--modes: direct, or direct,distill (the student's teacher is direct)")
 
+    gold_train = read_conll(args.data / "masakhaner2" / "yor" / "train.txt")
     if args.train == "projected":
         train = projected_yor(args.data.parent / "bench" / "fixture_yor.json.gz")
         source = "MAFAND en-yor projected (candidates-greedy over eflomal intersection links)"
     else:
-        train = read_conll(args.data / "masakhaner2" / "yor" / "train.txt")
+        train = gold_train
         source = "MasakhaNER yor train (gold; upper-bound sanity check)"
     train = [
         Sentence(s.tokens, map_tags(s.tags, keep=TYPES), s.id, "yo") for s in train if s.tokens
     ]
     train = random.Random(args.seed).sample(train, min(args.sentences, len(train)))
+    taken = {tuple(s.tokens) for s in train}
+    others = [s.tokens for s in gold_train if s.tokens and tuple(s.tokens) not in taken]
+    unlabelled = random.Random(args.seed + 1).sample(others, min(args.unlabelled, len(others)))
     dev = [
         Sentence(s.tokens, map_tags(s.tags, keep=TYPES), s.id, "yo")
         for s in read_conll(args.data / "masakhaner2" / "yor" / "dev.txt")
@@ -105,44 +145,68 @@ def main() -> None:
     lines = [
         f"machine: {machine()}",
         f"train: {source}; {len(train)} sentences, {n_words} words (seed {args.seed})",
-        f"dev: MasakhaNER 2.0 yor dev (first {len(dev)} sentences), PER/ORG/LOC",
+        f"distill: student text = {len(unlabelled)} other MasakhaNER yor train sentences, "
+        f"{sum(map(len, unlabelled))} words (labels dropped)"
+        if "distill" in modes
+        else None,
+        f"dev: MasakhaNER 2.0 yor dev (first {len(dev)} sentences), PER/ORG/LOC; best epoch on it",
         "",
-        "| tagger | epochs | train s | train words/s | train words/CPU-s | infer words/s | dev F1 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| tagger | mode | options | epochs (best) | train s | CPU s | train words/s | "
+        "words/CPU-s | infer words/s | dev F1 |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    runs = [
-        (
-            f"transformers {args.model}",
-            get_tagger(
-                "transformers",
-                model=args.model,
-                types=TYPES,
-                epochs=args.epochs,
-                threads=args.threads,
-                batch_size=args.batch_size,
-                lr=args.lr,
-                max_length=args.max_length,
-            ),
-            args.epochs,
-        )
+    kinds = [
+        k
+        for k, skip in (("transformers", args.skip_transformers), ("embedded", args.skip_embedded))
+        if not skip
     ]
-    if not args.skip_embedded:
-        runs.append(("embedded (defaults)", get_tagger("embedded", types=TYPES), None))
-    for name, tagger, epochs in runs:
-        cpu_before = time.process_time()
-        summary = tagger.fit(train, epochs=epochs, seed=args.seed)
-        cpu_seconds = time.process_time() - cpu_before
-        f1, infer_rate = score(tagger, dev)
-        print(name, json.dumps(summary), f"dev F1 {f1:.4f}", flush=True)
-        rate = summary.get("tokens_per_second") or n_words * summary["epochs"] / summary["seconds"]
-        per_cpu = n_words * summary["epochs"] / max(cpu_seconds, 1e-9)
-        lines.append(
-            f"| {name} | {summary['epochs']} | {summary['seconds']:.0f} | {rate:,.0f} | "
-            f"{per_cpu:,.0f} | {infer_rate:,.0f} | {f1:.3f} |"
-        )
-        if "vocabulary" in summary:
-            lines.append(f"|   vocabulary kept: {summary['vocabulary']:,} pieces | | | | | | |")
-    report = "\n".join(lines)
+    for kind in kinds:
+        params = tagger_params(args, kind)
+        epochs = args.epochs if kind == "transformers" else args.embedded_epochs
+        shown = ", ".join(f"{k}={v}" for k, v in params.items() if k != "threads") or "defaults"
+        teacher = None
+        for mode in modes:
+            cpu_before = time.process_time()
+            if mode == "direct":
+                tagger, summary = train_direct(
+                    train,
+                    tagger=kind,
+                    tagger_params=params,
+                    types=TYPES,
+                    dev=dev,
+                    epochs=epochs,
+                    seed=args.seed,
+                )
+                teacher, words = tagger, n_words
+            else:
+                tagger, summary = train_distill(
+                    unlabelled,
+                    [teacher],
+                    tagger=kind,
+                    tagger_params=params,
+                    dev=dev,
+                    epochs=epochs,
+                    seed=args.seed,
+                )
+                words = sum(map(len, unlabelled))
+            cpu_seconds = time.process_time() - cpu_before
+            f1, infer_rate = score(tagger, dev)
+            print(kind, mode, json.dumps(summary), f"dev F1 {f1:.4f}", flush=True)
+            by_epoch = summary.get("dev_f1_by_epoch") or []
+            best = by_epoch.index(max(by_epoch)) + 1 if by_epoch else summary["epochs"]
+            run = summary["epochs"] * words
+            lines.append(
+                f"| {kind} | {mode} | {shown} | {summary['epochs']} ({best}) | "
+                f"{summary['seconds']:.0f} | {cpu_seconds:.0f} | {run / summary['seconds']:,.0f} | "
+                f"{run / max(cpu_seconds, 1e-9):,.0f} | {infer_rate:,.0f} | {f1:.3f} |"
+            )
+            if by_epoch:
+                lines.append(f"|   dev F1 by epoch: {by_epoch} | | | | | | | | | |")
+            if "vocabulary" in summary:
+                lines.append(
+                    f"|   vocabulary kept: {summary['vocabulary']:,} pieces | | | | | | | | | |"
+                )
+    report = "\n".join(line for line in lines if line is not None)
     print(report)
     if args.output:
         from core.data.formats import atomic_write
