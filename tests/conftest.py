@@ -4,9 +4,14 @@ skip with a clear reason where it is absent."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.browser_support import RunningApp
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("XNER_DATA", ROOT.parent / "shared" / "data"))
@@ -44,3 +49,29 @@ def data_file(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data file {path} not found (set XNER_DATA)")
     return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium per test module (skipped, with what to install, where it is missing)."""
+    from tests.browser_support import chromium  # here, not above: only browser tests need it
+
+    yield from chromium()
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory) -> Iterator[RunningApp]:
+    """The app as a user first starts it: an empty data home, the demo built on first start."""
+    from tests.browser_support import streamlit_app
+
+    with streamlit_app(tmp_path_factory.mktemp("xner_home")) as app:
+        yield app
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """tests/artifacts/, where the browser tests leave screenshots and timings for a person."""
+    from tests.browser_support import ARTIFACTS
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

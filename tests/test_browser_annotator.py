@@ -15,14 +15,8 @@ from pathlib import Path
 import pytest
 
 from core.workbench.workspace import get_project
-from tests.test_browser import (  # noqa: F401 - the fixtures are used by name
-    ARTIFACTS,
-    ROOT,
-    _open_explorer,
-    _wait_idle,
-    browser,
-    server,
-)
+from tests.browser_support import open_explorer, page_errors, wait_idle
+from tests.conftest import DATA
 
 pytestmark = pytest.mark.browser
 
@@ -98,12 +92,10 @@ def _go_to(frame, token: int) -> None:
         frame.press("#root", "ArrowRight")
 
 
-def test_review_a_flagged_sentence_by_keyboard_only(browser, server):  # noqa: F811
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def test_review_a_flagged_sentence_by_keyboard_only(browser, demo_app, artifacts):
     page = browser.new_page(viewport={"width": 1400, "height": 1500})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _open_explorer(page, server["url"])
+    errors = page_errors(page)
+    open_explorer(page, demo_app.url)
     frame = _frame(page)
     frame.focus("#root")  # what Tab does; no mouse from here on
     first = _state(frame)
@@ -113,14 +105,14 @@ def test_review_a_flagged_sentence_by_keyboard_only(browser, server):  # noqa: F
         frame.wait_for_function(
             f"document.getElementById('root').dataset.sid !== '{first['sid']}'", timeout=30_000
         )
-        _wait_idle(page)
+        wait_idle(page)
         state = _state(frame)
         first = state
         if len(_entities(state["tags"])) >= 2:
             break
     sid = state["sid"]
     assert state["focused"] == "root", "the editor lost the keyboard focus after a rerun"
-    page.screenshot(path=ARTIFACTS / "review-flagged.png", full_page=True)
+    page.screenshot(path=artifacts / "review-flagged.png", full_page=True)
     assert page.locator("#flag-reasons li").count() >= 1  # why it is flagged, with numbers
 
     # Accept the first entity (a), reject the second (r).
@@ -147,7 +139,7 @@ def test_review_a_flagged_sentence_by_keyboard_only(browser, server):  # noqa: F
     )
     state = _state(frame)
     assert state["tags"][a0 : a0 + 2] == ["B-ORG", "I-ORG"], state
-    page.screenshot(path=ARTIFACTS / "review-relabelled.png", full_page=True)
+    page.screenshot(path=artifacts / "review-relabelled.png", full_page=True)
     assert state["focused"] == "root"
 
     # Undo (Ctrl+Z) puts the labels back; redo (Ctrl+Shift+Z) again.
@@ -182,7 +174,7 @@ def test_review_a_flagged_sentence_by_keyboard_only(browser, server):  # noqa: F
                 "page_ms": page_ms,
             }
         )
-        _wait_idle(page)
+        wait_idle(page)
     summary = {
         k: {
             "median": round(statistics.median(s[k] for s in samples), 1),
@@ -190,7 +182,7 @@ def test_review_a_flagged_sentence_by_keyboard_only(browser, server):  # noqa: F
         }
         for k in samples[0]
     }
-    (ARTIFACTS / "annotator-latency.json").write_text(
+    (artifacts / "annotator-latency.json").write_text(
         json.dumps(
             {
                 "summary_ms": summary,
@@ -212,15 +204,15 @@ def test_review_a_flagged_sentence_by_keyboard_only(browser, server):  # noqa: F
     frame.wait_for_function(
         f"document.getElementById('root').dataset.sid !== '{sid}'", timeout=30_000
     )
-    project = get_project("demo", server["home"])
+    project = get_project("demo", demo_app.home)
     assert project.corrections.review_state(sid) == "reviewed"
     assert not errors, errors
     page.close()
 
 
-def test_a_cut_is_reported_and_can_be_kept(browser, server):  # noqa: F811
+def test_a_cut_is_reported_and_can_be_kept(browser, demo_app, artifacts):
     page = browser.new_page(viewport={"width": 1400, "height": 1400})
-    _open_explorer(page, server["url"])
+    open_explorer(page, demo_app.url)
     frame = _frame(page)
     frame.focus("#root")
     state = _state(frame)
@@ -235,7 +227,7 @@ def test_a_cut_is_reported_and_can_be_kept(browser, server):  # noqa: F811
     _wait_version(frame, state["version"])
     state = _state(frame)
     assert "cut" in state["message"] and "press K to keep" in state["message"]
-    page.screenshot(path=ARTIFACTS / "review-cut.png", full_page=True)
+    page.screenshot(path=artifacts / "review-cut.png", full_page=True)
     frame.press("#root", "k")
     _wait_version(frame, state["version"])
     tags = _state(frame)["tags"]
@@ -243,11 +235,11 @@ def test_a_cut_is_reported_and_can_be_kept(browser, server):  # noqa: F811
     page.close()
 
 
-def test_export_import_round_trip_in_the_page(browser, server, tmp_path):  # noqa: F811
+def test_export_import_round_trip_in_the_page(browser, demo_app, artifacts, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
-    page.goto(f"{server['url']}/corrections")
+    page.goto(f"{demo_app.url}/corrections")
     page.wait_for_selector("text=Exchange with annotation tools", timeout=60_000)
-    _wait_idle(page)
+    wait_idle(page)
     with page.expect_download() as info:
         page.get_by_role("button", name=re.compile("^Download Label Studio")).click()
     path = tmp_path / "export.json"
@@ -261,17 +253,14 @@ def test_export_import_round_trip_in_the_page(browser, server, tmp_path):  # noq
     target["annotations"][0]["result"] = []
     path.write_text(json.dumps(tasks, ensure_ascii=False))
     page.locator("[data-testid=stFileUploaderDropzoneInput]").last.set_input_files(str(path))
-    _wait_idle(page)
+    wait_idle(page)
     page.get_by_role("button", name="Import as corrections").click()
     page.wait_for_selector("text=/50 sentences matched the project/", timeout=30_000)
-    page.screenshot(path=ARTIFACTS / "exchange-import.png", full_page=True)
+    page.screenshot(path=artifacts / "exchange-import.png", full_page=True)
     sid = target["data"]["sentence_id"]
-    current = get_project("demo", server["home"]).corrections.current(sid)
+    current = get_project("demo", demo_app.home).corrections.current(sid)
     assert current is not None and set(current) == {"O"}
     page.close()
-
-
-DATA = Path(os.environ.get("XNER_DATA", ROOT.parent / "shared" / "data"))
 
 
 def _europarl_project(home: Path, sentences: int = 80):
@@ -299,17 +288,17 @@ def _europarl_project(home: Path, sentences: int = 80):
 @pytest.mark.skipif(
     not (DATA / "europarl_ner").is_dir(), reason=f"no Europarl-NER data under {DATA}"
 )
-def test_gold_vs_projected_and_a_long_sentence(browser, server):  # noqa: F811
-    project = _europarl_project(server["home"])
+def test_gold_vs_projected_and_a_long_sentence(browser, demo_app, artifacts):
+    project = _europarl_project(demo_app.home)
     view = project.projections(project.view_keys[0])
     gold = project.gold()
     assert gold and len(gold) == len(view)
     long = max((p for p in view if p.pair.source.spans), key=lambda p: len(p.pair.target.tokens))
     assert len(long.pair.target.tokens) > 28
     page = browser.new_page(viewport={"width": 1400, "height": 1800})
-    page.goto(f"{server['url']}/?project=europarl&sentence={long.pair.id}")
+    page.goto(f"{demo_app.url}/?project=europarl&sentence={long.pair.id}")
     page.wait_for_selector("#gold-spans", timeout=120_000)
-    _wait_idle(page)
+    wait_idle(page)
     page.wait_for_selector("[data-testid=stMetricLabel]:has-text('F1 vs gold')", timeout=30_000)
     assert page.locator("#gold-diff li[data-kind=misses]").count() == 1
     assert page.locator("[id^=links-]").count() >= 2  # drawn in pieces
@@ -317,45 +306,45 @@ def test_gold_vs_projected_and_a_long_sentence(browser, server):  # noqa: F811
         "[id^=links-] svg", "els => els.map(e => e.getBoundingClientRect().width)"
     )
     assert max(widths) < 1400, widths
-    page.screenshot(path=ARTIFACTS / "gold-vs-projected-long.png", full_page=True)
+    page.screenshot(path=artifacts / "gold-vs-projected-long.png", full_page=True)
     page.close()
 
 
-def test_retrain_from_corrections_in_the_page(browser, server):  # noqa: F811
+def test_retrain_from_corrections_in_the_page(browser, demo_app, artifacts):
     """One action trains on the corrected and the uncorrected data; the page compares them."""
-    test = server["home"] / "test-pt.conll"
+    test = demo_app.home / "test-pt.conll"
     test.write_text(
         "Maria B-PER\nSilva I-PER\ntrabalha O\nem O\nLisboa B-LOC\n.\tO\n\n"
         "O O\nBanco B-ORG\nde I-ORG\nPortugal I-ORG\nsubiu O\n\n"
     )
     page = browser.new_page(viewport={"width": 1400, "height": 1800})
-    page.goto(f"{server['url']}/corrections")
+    page.goto(f"{demo_app.url}/corrections")
     page.wait_for_selector("text=Retrain from corrections", timeout=60_000)
-    _wait_idle(page)
+    wait_idle(page)
     page.get_by_role("textbox", name=re.compile("^Test set")).fill(str(test))
     page.get_by_role("button", name="Train on corrected and uncorrected data").click()
     page.wait_for_selector("text=/Launched 4 runs/", timeout=60_000)
     deadline = time.time() + 420
     while time.time() < deadline:
         page.get_by_role("button", name="Refresh").click()
-        _wait_idle(page)
+        wait_idle(page)
         if page.get_by_text("4 of 4 runs done").count():
             break
         page.wait_for_timeout(5_000)
     page.wait_for_selector("text=4 of 4 runs done", timeout=5_000)
-    page.screenshot(path=ARTIFACTS / "retrain-from-corrections.png", full_page=True)
+    page.screenshot(path=artifacts / "retrain-from-corrections.png", full_page=True)
     from core.workbench.retrain import recorded
 
-    runs = recorded(get_project("demo", server["home"]))[-1]["runs"]
+    runs = recorded(get_project("demo", demo_app.home))[-1]["runs"]
     assert [r["version"] for r in runs] == ["corrected"] * 2 + ["uncorrected"] * 2
     assert page.get_by_text("change").count() >= 1
     page.close()
 
 
-def test_keys_work_right_after_load_without_a_click(browser, server):  # noqa: F811
+def test_keys_work_right_after_load_without_a_click(browser, demo_app):
     """The editor has the keyboard focus as soon as the sentence opens: keys go to it at once."""
     page = browser.new_page(viewport={"width": 1400, "height": 1400})
-    _open_explorer(page, server["url"])
+    open_explorer(page, demo_app.url)
     frame = _frame(page)
     frame.wait_for_function("document.activeElement && document.activeElement.id === 'root'")
     assert page.evaluate("document.activeElement.tagName") == "IFRAME"
@@ -375,22 +364,22 @@ def test_keys_work_right_after_load_without_a_click(browser, server):  # noqa: F
     page.close()
 
 
-def test_the_mouse_label_control_saves_the_label_the_keys_chose(browser, server):  # noqa: F811
+def test_the_mouse_label_control_saves_the_label_the_keys_chose(browser, demo_app, artifacts):
     """Arrow keys in the label control move the choice itself: what is shown chosen is saved."""
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
-    _open_explorer(page, server["url"])
+    open_explorer(page, demo_app.url)
     _frame(page)
     page.get_by_role("button", name="trabalha ·2", exact=True).click()  # a token
-    _wait_idle(page)
+    wait_idle(page)
     radios = page.get_by_role("radiogroup", name="Label")
     radios.get_by_role("radio", name="PER", exact=True).focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    _wait_idle(page)
+    wait_idle(page)
     checked = radios.locator("input[type=radio]:checked")
     chosen = page.evaluate("el => el.closest('label').innerText.trim()", checked.element_handle())
     assert chosen == "LOC", chosen
     page.get_by_role("button", name=re.compile("^Set label")).click()
     page.wait_for_selector("text=/Saved: set LOC on tokens/", timeout=30_000)
-    page.screenshot(path=ARTIFACTS / "label-control-keys.png", full_page=True)
+    page.screenshot(path=artifacts / "label-control-keys.png", full_page=True)
     page.close()

@@ -6,83 +6,16 @@ a Markdown image as the target language, a damaged store shown as a traceback.""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.browser_support import streamlit_app, wait_idle
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("XNER_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 TOKEN = "browser-test-token-0123456789"
 ATTACKER = "attacker.invalid"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-def _start(home: Path, address: str, env: dict[str, str]):
-    port = _free_port()
-    log = open(home / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed by _stop
-    command = [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port)]
-    proc = subprocess.Popen(
-        [*command, "--server.address", address],
-        cwd=ROOT,
-        env={**os.environ, "XNER_HOME": str(home), "XNER_USER": "browser", **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    return proc, log, url
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise RuntimeError((home / f"streamlit-{port}.log").read_text())
-        time.sleep(0.2)
-
-
-def _stop(proc, log) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -93,18 +26,8 @@ def gated(tmp_path_factory):
     home = tmp_path_factory.mktemp("xner_home")
     build_demo(home)
     env = {"XNER_ACCESS_TOKEN": TOKEN, "XNER_DATA": "", "XNER_ALLOWED_PATHS": ""}
-    proc, log, url = _start(home, "127.0.0.1", env)
-    try:
-        yield {"url": url, "home": home}
-    finally:
-        _stop(proc, log)
-
-
-def _idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000
-    )
+    with streamlit_app(home, env, address="127.0.0.1") as app:
+        yield app
 
 
 def _enter(page, url: str, token: str = TOKEN, title: str = "") -> None:
@@ -113,10 +36,10 @@ def _enter(page, url: str, token: str = TOKEN, title: str = "") -> None:
     page.goto(url)
     page.locator("input[type=password]").fill(token)
     page.get_by_role("button", name="Enter").click()
-    _idle(page)
+    wait_idle(page)
     if title:
         page.get_by_role("link", name=title, exact=True).click()
-        _idle(page)
+        wait_idle(page)
 
 
 def _errors(page) -> str:
@@ -125,13 +48,13 @@ def _errors(page) -> str:
 
 def test_gate_refuses_without_the_token_and_works_with_it(browser, gated):
     page = browser.new_page()
-    page.goto(gated["url"] + "/data")
+    page.goto(gated.url + "/data")
     page.wait_for_selector("text=xner: access token required", timeout=60_000)
     assert page.locator("text=Load data").count() == 0  # no page ran, no navigation shown
-    _enter(page, gated["url"], "wrong-token")
+    _enter(page, gated.url, "wrong-token")
     page.wait_for_selector("text=Wrong access token.", timeout=30_000)
     assert page.locator("h1:has-text('Load data')").count() == 0
-    _enter(page, gated["url"], title="Load data")
+    _enter(page, gated.url, title="Load data")
     page.wait_for_selector("h1:has-text('Load data')", timeout=60_000)
     page.close()
 
@@ -140,7 +63,7 @@ def test_findings_are_refused(browser, gated):
     requests: list[str] = []
     page = browser.new_page(viewport={"width": 1400, "height": 1400})
     page.on("request", lambda request: requests.append(request.url))
-    url, home = gated["url"], gated["home"]
+    url, home = gated.url, gated.home
 
     # High: the training file written anywhere, folders created (a cron-style line in /etc).
     _enter(page, url, title="Corrections & export")
@@ -148,9 +71,9 @@ def test_findings_are_refused(browser, gated):
     field = page.get_by_label("Training file path")
     field.fill("/tmp/xner-browser-escape/cron.d/xner")
     field.press("Enter")
-    _idle(page)
+    wait_idle(page)
     page.get_by_role("button", name="Write training data").click()
-    _idle(page)
+    wait_idle(page)
     page.wait_for_selector("text=this app writes only there", timeout=30_000)
     assert not Path("/tmp/xner-browser-escape").exists()
 
@@ -159,7 +82,7 @@ def test_findings_are_refused(browser, gated):
     page.wait_for_selector("h1:has-text('Load data')", timeout=60_000)
     page.get_by_label("…or a path on this machine (file or dataset folder)").fill("/etc/passwd")
     page.get_by_role("button", name="Load and project").click()
-    _idle(page)
+    wait_idle(page)
     page.wait_for_selector("text=is outside the folders this app may read", timeout=30_000)
     assert "root:x" not in page.content()
 
@@ -167,7 +90,7 @@ def test_findings_are_refused(browser, gated):
     page.get_by_label("Target language").fill(f"![x](https://{ATTACKER}/p.png)")
     page.get_by_label("…or a path on this machine (file or dataset folder)").fill("projects")
     page.get_by_role("button", name="Load and project").click()
-    _idle(page)
+    wait_idle(page)
     page.wait_for_selector("text=is not a language code", timeout=30_000)
     assert page.locator(f"img[src*='{ATTACKER}']").count() == 0
 
@@ -177,7 +100,7 @@ def test_findings_are_refused(browser, gated):
     page.get_by_text("Launch a training run").click()
     page.get_by_label("Training data: or a path in the data folders").fill("/etc/passwd")
     page.get_by_role("button", name="Launch").click()
-    _idle(page)
+    wait_idle(page)
     page.wait_for_selector("text=Not launched", timeout=30_000)
     assert "is outside the folders" in _errors(page) and "root:x" not in page.content()
 
@@ -187,7 +110,7 @@ def test_findings_are_refused(browser, gated):
     extra = page.get_by_label("Another results file (JSONL)")
     extra.fill("/etc/passwd")
     extra.press("Enter")
-    _idle(page)
+    wait_idle(page)
     page.wait_for_selector("text=is outside the folders this app may read", timeout=30_000)
     assert "root:x" not in page.content()
 
@@ -205,13 +128,10 @@ def test_findings_are_refused(browser, gated):
 
 def test_a_network_address_without_a_token_is_refused(browser, tmp_path):
     env = {"XNER_ACCESS_TOKEN": ""}
-    proc, log, url = _start(tmp_path, "0.0.0.0", env)
-    try:
+    with streamlit_app(tmp_path, env, address="0.0.0.0") as app:
         page = browser.new_page()
-        page.goto(url)
+        page.goto(app.url)
         page.wait_for_selector("text=xner is not available", timeout=60_000)
         page.wait_for_selector("text=no access token is set", timeout=30_000)
         assert page.locator("text=Projection explorer").count() == 0
         page.close()
-    finally:
-        _stop(proc, log)
