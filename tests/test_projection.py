@@ -126,7 +126,9 @@ def test_unknown_method_lists_known_ones():
         get_projector("magic")
 
 
-def _random_case(rng):
+def _random_case(rng, one_per_source=False):
+    """Random spans and links; `one_per_source`: at most one link per source word (as an
+    intersection of two directions gives, which projectors read without sorting)."""
     n_src, n_tgt = rng.randint(1, 9), rng.randint(1, 9)
     spans, pos = [], 0
     while pos < n_src:
@@ -135,6 +137,8 @@ def _random_case(rng):
             spans.append(Span(pos, pos + length, rng.choice("XY")))
         pos += length
     links = {(rng.randrange(n_src), rng.randrange(n_tgt)) for _ in range(rng.randint(0, 12))}
+    if one_per_source:
+        links = set(dict(links).items())
     return spans, n_src, n_tgt, Alignment.from_links(links)
 
 
@@ -165,14 +169,17 @@ def _plain_heuristic(spans, n_tgt, links, min_ratio=0.8, only_unaligned_gaps=Tru
     return sorted(kept, key=lambda s: s.start)
 
 
+@pytest.mark.parametrize("one_per_source", [False, True])
 @pytest.mark.parametrize("only_unaligned_gaps", [True, False])
-def test_heuristic_matches_the_plain_definition_on_random_cases(only_unaligned_gaps):
+def test_heuristic_matches_the_plain_definition_on_random_cases(
+    only_unaligned_gaps, one_per_source
+):
     import random
 
     rng = random.Random(7)
     projector = get_projector("heuristic", only_unaligned_gaps=only_unaligned_gaps)
     for _ in range(1000):
-        spans, n_src, n_tgt, alignment = _random_case(rng)
+        spans, n_src, n_tgt, alignment = _random_case(rng, one_per_source)
         out = projector.project(spans, ["s"] * n_src, ["t"] * n_tgt, alignment)
         expected = _plain_heuristic(spans, n_tgt, alignment.links, 0.8, only_unaligned_gaps)
         assert [p.span for p in out] == expected
@@ -245,8 +252,9 @@ def test_tags_to_spans_on_random_tags():
         assert tags_to_spans(tags) == plain(tags)
 
 
+@pytest.mark.parametrize("one_per_source", [False, True])
 @pytest.mark.parametrize("method", ["candidates-greedy", "candidates-ilp"])
-def test_best_candidate_shortcuts_equal_scoring_every_candidate(method):
+def test_best_candidate_shortcuts_equal_scoring_every_candidate(method, one_per_source):
     """The projector takes each entity's best n-gram (whole contiguous blocks directly) when no
     two overlap; the solvers over every scored candidate must choose the same (ILP: the same
     total), with weighted links, skip tokens and short maximum lengths too."""
@@ -255,7 +263,7 @@ def test_best_candidate_shortcuts_equal_scoring_every_candidate(method):
     rng = random.Random(13)
     solve = solve_greedy if method == "candidates-greedy" else solve_ilp
     for n in range(1500):
-        spans, n_src, n_tgt, alignment = _random_case(rng)
+        spans, n_src, n_tgt, alignment = _random_case(rng, one_per_source)
         if n % 3 == 1:  # weighted links, some of weight 0
             scores = {link: rng.choice([0.0, 0.25, 0.5, 1.0]) for link in alignment.links}
             alignment = Alignment(alignment.links, scores)
@@ -318,11 +326,30 @@ def test_spans_behave_as_frozen_dataclasses():
         projected < projected  # noqa: B015
 
 
-def test_alignment_links_sorted_once():
+def test_alignment_behaves_as_a_frozen_dataclass_and_sorts_its_links_once():
+    import copy
+    import pickle
+
     alignment = Alignment(frozenset({(2, 0), (0, 3), (0, 1), (1, 1)}), {(0, 1): 0.5})
     assert alignment.ordered_links == ((0, 1), (0, 3), (1, 1), (2, 0))
+    assert alignment.ordered_links is alignment.ordered_links  # sorted on first use, then kept
     assert alignment.inverted().ordered_links == ((0, 2), (1, 0), (1, 1), (3, 0))
     assert alignment == Alignment(alignment.links)  # scores and the order are not compared
+    assert alignment != Alignment(frozenset({(0, 1)})) and alignment != alignment.links
+    assert hash(alignment) == hash((alignment.links,))  # as a frozen dataclass hashes
+    assert Alignment() == Alignment(frozenset()) and not Alignment() and len(alignment) == 4
+    assert Alignment().scores == {} and Alignment().scores is not Alignment().scores
+    assert repr(Alignment(frozenset({(0, 1)}))) == "Alignment(links=frozenset({(0, 1)}), scores={})"
+    for copied in (pickle.loads(pickle.dumps(alignment)), copy.deepcopy(alignment)):
+        assert copied == alignment and copied.scores == {(0, 1): 0.5}
+    with pytest.raises(AttributeError):
+        alignment.links = frozenset()  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        alignment.extra = 1  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        alignment.missing  # type: ignore[attr-defined]  # noqa: B018
+    with pytest.raises(TypeError):
+        alignment < alignment  # type: ignore[operator]  # noqa: B015
 
 
 def test_project_pairs_leaves_objects_frozen_by_the_caller_frozen():

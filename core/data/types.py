@@ -5,14 +5,16 @@ sentence, and a tuple is built at C speed. They behave as frozen dataclasses wou
 name, equal (and ordered, for spans) only to their own kind, hashed as the tuple of their
 fields. `Span(...)` checks its bounds; code that builds records from values it computed itself
 (the projectors' inner loops) uses `new_span` and `new_projected_span`, which take the fields
-as one tuple and check nothing.
+as one tuple and check nothing. `Alignment` is a record with slots, immutable like a frozen
+dataclass: aligners make one per sentence pair, so making one is two slot writes, and its links
+are sorted only if something asks for `ordered_links`.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 Link = tuple[int, int]  # (source token index, target token index), 0-based
@@ -125,19 +127,55 @@ class Sentence:
         return " ".join(self.tokens)
 
 
-@dataclass(frozen=True)
 class Alignment:
     """Word alignment of one sentence pair: a set of (source, target) links, optional scores.
 
-    `ordered_links` holds the same links sorted by (source, target), made once with the
-    alignment: a source span's links are one slice of it, which projectors find by bisection."""
+    Immutable, equal to another alignment with the same links (scores are not compared) and
+    hashed by its links, as a frozen dataclass of `links` and `scores` would be. A record with
+    slots: aligners make one per pair and projection reads a few, so making one costs two
+    slot writes. `ordered_links` holds the same links sorted by (source, target), made on first
+    use and kept: a source span's links are one slice of it."""
 
-    links: frozenset[Link] = frozenset()
-    scores: dict[Link, float] = field(default_factory=dict, compare=False, hash=False)
-    ordered_links: tuple[Link, ...] = field(init=False, repr=False, compare=False, hash=False)
+    __slots__ = ("links", "scores", "ordered_links")
+    __match_args__ = ("links", "scores")
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ordered_links", tuple(sorted(self.links)))
+    links: frozenset[Link]
+    scores: dict[Link, float]
+    ordered_links: tuple[Link, ...]
+
+    def __init__(
+        self, links: frozenset[Link] = frozenset(), scores: dict[Link, float] | None = None
+    ) -> None:
+        _set_links(self, links)
+        _set_scores(self, {} if scores is None else scores)
+
+    def __getattr__(self, name: str) -> tuple[Link, ...]:
+        # only reached while a slot is unset: ordered_links before its first use
+        if name == "ordered_links":
+            ordered = tuple(sorted(self.links))
+            _set_ordered_links(self, ordered)
+            return ordered
+        raise AttributeError(f"'Alignment' object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: an Alignment is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: an Alignment is immutable")
+
+    def __reduce__(self) -> tuple[type[Alignment], tuple[frozenset[Link], dict[Link, float]]]:
+        return (Alignment, (self.links, self.scores))
+
+    def __repr__(self) -> str:
+        return f"Alignment(links={self.links!r}, scores={self.scores!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self.links == other.links  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.links,))
 
     @classmethod
     def from_links(cls, links: object) -> Alignment:
@@ -157,6 +195,12 @@ class Alignment:
             frozenset((j, i) for i, j in self.links),
             {(j, i): s for (i, j), s in self.scores.items()},
         )
+
+
+# The slots' own setters: the constructor writes through them, past the refusing __setattr__.
+_set_links = Alignment.links.__set__  # type: ignore[attr-defined]
+_set_scores = Alignment.scores.__set__  # type: ignore[attr-defined]
+_set_ordered_links = Alignment.ordered_links.__set__  # type: ignore[attr-defined]
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from core.data.types import Alignment, ProjectedSpan, Span, new_projected_span, new_span
+from core.data.types import Alignment, Link, ProjectedSpan, Span, new_projected_span, new_span
 from core.projection.base import PROJECTORS, Projector, link_source
 from core.registry import Registry
 
@@ -380,8 +380,8 @@ class CandidateProjector(Projector):
             pool: Sequence[Span] | None = candidates
         else:
             pool = None
-        ordered = alignment.ordered_links
-        if not source_spans or not ordered:
+        links = alignment.links
+        if not source_spans or not links:
             return []
         if pool is None:
             # Each entity's best n-gram first. If no two of them overlap, they are what greedy
@@ -392,21 +392,42 @@ class CandidateProjector(Projector):
             n_target = len(target_tokens)
             skip_tokens, min_score, name = self.skip_tokens, self.min_score, self.name
             max_length = self.max_length
+            # An entity's links in (source, target) order: from a source -> target dict when
+            # every source word has at most one link (usual: an intersection of directions),
+            # else a slice of the sorted links found by bisection.
+            target_of = dict(links)
+            ordered = None if len(target_of) == len(links) else alignment.ordered_links
             found: list[ProjectedSpan] = []
+            in_order = True  # no best n-gram starts before the previous one ends
+            previous_end = -1
             for entity in source_spans:
-                first = entity.start
-                lo = bisect_left(ordered, first, key=link_source)
-                hi = bisect_left(ordered, entity.end, lo, key=link_source)
-                if lo == hi:
-                    continue
-                size = entity.end - first
-                if hi - lo == 1:  # the common case: one link, one n-gram (as _ngrams finds)
-                    link = ordered[lo]
-                    start = link[1]
+                first, last, label = entity
+                size = last - first
+                if ordered is None:
+                    if size == 1:
+                        start = target_of.get(first)
+                        if start is None:
+                            continue
+                        own: tuple[Link, ...] = ((first, start),)
+                    else:
+                        own = tuple(
+                            [(i, target_of[i]) for i in range(first, last) if i in target_of]
+                        )
+                        if not own:
+                            continue
+                else:
+                    lo = bisect_left(ordered, first, key=link_source)
+                    hi = bisect_left(ordered, last, lo, key=link_source)
+                    if lo == hi:
+                        continue
+                    own = ordered[lo:hi]
+                n_links = len(own)
+                if n_links == 1:  # the common case: one link, one n-gram (as _ngrams finds)
+                    start = own[0][1]
                     if start >= n_target or target_tokens[start] in skip_tokens:
                         continue
                     if weight:
-                        count = weight.get(link, 1.0)
+                        count = weight.get(own[0], 1.0)
                         if not count:
                             continue
                         score = 2.0 * count / (size + 1)
@@ -414,10 +435,12 @@ class CandidateProjector(Projector):
                         score = 2.0 / (size + 1)
                     if score <= min_score:
                         continue
-                    span = new_span((start, start + 1, entity.label))
-                    found.append(new_projected_span((span, entity, name, score, (link,))))
+                    if start < previous_end:
+                        in_order = False
+                    previous_end = start + 1
+                    span = new_span((start, previous_end, label))
+                    found.append(new_projected_span((span, entity, name, score, own)))
                     continue
-                own = ordered[lo:hi]
                 if not weight:
                     # Links to distinct, contiguous words: an n-gram of L of them holds L links
                     # and scores 2L / (size + L), which grows with L, so the whole block is the
@@ -426,7 +449,7 @@ class CandidateProjector(Projector):
                     k = len(ends)
                     start, end = ends[0], ends[-1] + 1
                     if (
-                        k == hi - lo
+                        k == n_links
                         and end - start == k
                         and end <= n_target
                         and k <= max_length
@@ -434,7 +457,10 @@ class CandidateProjector(Projector):
                     ):
                         score = 2.0 * k / (size + k)
                         if score > min_score:
-                            span = new_span((start, end, entity.label))
+                            if start < previous_end:
+                                in_order = False
+                            previous_end = end
+                            span = new_span((start, end, label))
                             found.append(new_projected_span((span, entity, name, score, own)))
                         continue
                 best: list[Scored] = []
@@ -452,26 +478,21 @@ class CandidateProjector(Projector):
                 )
                 if best:
                     neg_score, _, start, _, end = best[0]
-                    links = tuple([link for link in own if start <= link[1] < end])
-                    span = new_span((start, end, entity.label))
-                    found.append(new_projected_span((span, entity, name, -neg_score, links)))
-            if len(found) < 2:
-                return found
+                    supporting = tuple([link for link in own if start <= link[1] < end])
+                    if start < previous_end:
+                        in_order = False
+                    previous_end = end
+                    span = new_span((start, end, label))
+                    found.append(new_projected_span((span, entity, name, -neg_score, supporting)))
             # usually in the entities' order already; else sorted by start and checked again
-            end = -1
-            for projected in found:
-                if projected.span.start < end:
-                    if _in_target_order(found):
-                        return found
-                    break
-                end = projected.span.end
-            else:
+            if in_order or _in_target_order(found):
                 return found
         settings = (self.max_length, self.skip_tokens, self.min_score)
         bounds: dict[int, tuple[int, int]] = {}
         scored = _scored(source_spans, target_tokens, alignment, pool, *settings, bounds)
         chosen = self.solve(scored)
         chosen.sort(key=itemgetter(2))
+        ordered = alignment.ordered_links
         out = []
         for neg_score, _, start, e, end in chosen:
             entity = source_spans[e]

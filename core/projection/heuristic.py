@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from core.data.types import Alignment, ProjectedSpan, Span, new_projected_span, new_span
+from core.data.types import Alignment, Link, ProjectedSpan, Span, new_projected_span, new_span
 from core.projection.base import PROJECTORS, Projector, link_source
 
 
@@ -56,32 +56,47 @@ class HeuristicProjector(Projector):
         alignment: Alignment,
         candidates: Sequence[Span] | None = None,
     ) -> list[ProjectedSpan]:
-        # Sorted by source index, an entity's links are one slice, found by bisection; sorted
-        # (i, j) order is also the order of the provenance links.
-        ordered = alignment.ordered_links
-        if not source_spans or not ordered:
+        links = alignment.links
+        if not source_spans or not links:
             return []
+        # Usually every source word has at most one link (an intersection of two directions):
+        # then an entity's links, in (source, target) order, are read from a source -> target
+        # dict made at C speed, without sorting. Else they are one slice of the sorted links,
+        # found by bisection.
+        target_of = dict(links)
+        ordered = None if len(target_of) == len(links) else alignment.ordered_links
         n_target = len(target_tokens)
         max_gap, min_ratio, name = self.max_gap, self.min_ratio, self.name
         aligned_anywhere: set[int] | None = None
         found: list[ProjectedSpan] = []
         for entity in source_spans:
-            first = entity.start
-            lo = bisect_left(ordered, first, key=link_source)
-            hi = bisect_left(ordered, entity.end, lo, key=link_source)
-            if lo == hi:
-                continue
-            size = entity.end - first
-            if hi - lo == 1:  # the common case: one link, one one-word range
-                link = ordered[lo]
+            first, last = entity.start, entity.end
+            if ordered is None:
+                if last - first == 1:
+                    start = target_of.get(first)
+                    if start is None:
+                        continue
+                    own: tuple[Link, ...] = ((first, start),)
+                else:
+                    own = tuple([(i, target_of[i]) for i in range(first, last) if i in target_of])
+                    if not own:
+                        continue
+            else:
+                lo = bisect_left(ordered, first, key=link_source)
+                hi = bisect_left(ordered, last, lo, key=link_source)
+                if lo == hi:
+                    continue
+                own = ordered[lo:hi]
+            size = last - first
+            if len(own) == 1:  # the common case: one link, one one-word range
+                link = own[0]
                 start = link[1]
                 if start >= n_target or 1 / size <= min_ratio:
                     continue
                 span = new_span((start, start + 1, entity.label))
-                found.append(new_projected_span((span, entity, name, 1 / size, (link,))))
+                found.append(new_projected_span((span, entity, name, 1 / size, own)))
                 continue
-            own = ordered[lo:hi]
-            targets = sorted({j for _, j in own})
+            targets = sorted({link[1] for link in own})
             inside = targets[-1] < n_target
             if not inside:
                 targets = [j for j in targets if j < n_target]
@@ -97,7 +112,7 @@ class HeuristicProjector(Projector):
                     gap = j - b - 1
                     if gap and gap <= max_gap and self.only_unaligned_gaps:
                         if aligned_anywhere is None:
-                            aligned_anywhere = {k for _, k in ordered}
+                            aligned_anywhere = {k for _, k in links}
                         bridge = aligned_anywhere.isdisjoint(range(b + 1, j))
                     else:
                         bridge = gap <= max_gap
