@@ -410,11 +410,13 @@ class CandidateProjector(Projector):
                             continue
                         own: tuple[Link, ...] = ((first, start),)
                     else:
-                        own = tuple(
-                            [(i, target_of[i]) for i in range(first, last) if i in target_of]
-                        )
-                        if not own:
+                        aligned: list[Link] = []
+                        for i in range(first, last):
+                            if i in target_of:
+                                aligned.append((i, target_of[i]))
+                        if not aligned:
                             continue
+                        own = tuple(aligned)
                 else:
                     lo = bisect_left(ordered, first, key=link_source)
                     hi = bisect_left(ordered, last, lo, key=link_source)
@@ -445,17 +447,23 @@ class CandidateProjector(Projector):
                     # Links to distinct, contiguous words: an n-gram of L of them holds L links
                     # and scores 2L / (size + L), which grows with L, so the whole block is the
                     # best when it is allowed (inside the target, short enough, no skip token).
-                    ends = sorted({link[1] for link in own})
-                    k = len(ends)
-                    start, end = ends[0], ends[-1] + 1
+                    if n_links == 2:  # two words are distinct and contiguous if 1 apart
+                        start, end = own[0][1], own[1][1]
+                        if start > end:
+                            start, end = end, start
+                        end += 1
+                        block = end - start == 2
+                    else:
+                        ends = sorted({link[1] for link in own})
+                        start, end = ends[0], ends[-1] + 1
+                        block = len(ends) == n_links and end - start == n_links
                     if (
-                        k == n_links
-                        and end - start == k
+                        block
                         and end <= n_target
-                        and k <= max_length
+                        and n_links <= max_length
                         and skip_tokens.isdisjoint(target_tokens[start:end])
                     ):
-                        score = 2.0 * k / (size + k)
+                        score = 2.0 * n_links / (size + n_links)
                         if score > min_score:
                             if start < previous_end:
                                 in_order = False

@@ -70,7 +70,7 @@ class HeuristicProjector(Projector):
         aligned_anywhere: set[int] | None = None
         found: list[ProjectedSpan] = []
         for entity in source_spans:
-            first, last = entity.start, entity.end
+            first, last, label = entity
             if ordered is None:
                 if last - first == 1:
                     start = target_of.get(first)
@@ -78,9 +78,13 @@ class HeuristicProjector(Projector):
                         continue
                     own: tuple[Link, ...] = ((first, start),)
                 else:
-                    own = tuple([(i, target_of[i]) for i in range(first, last) if i in target_of])
-                    if not own:
+                    aligned: list[Link] = []
+                    for i in range(first, last):
+                        if i in target_of:
+                            aligned.append((i, target_of[i]))
+                    if not aligned:
                         continue
+                    own = tuple(aligned)
             else:
                 lo = bisect_left(ordered, first, key=link_source)
                 hi = bisect_left(ordered, last, lo, key=link_source)
@@ -93,7 +97,7 @@ class HeuristicProjector(Projector):
                 start = link[1]
                 if start >= n_target or 1 / size <= min_ratio:
                     continue
-                span = new_span((start, start + 1, entity.label))
+                span = new_span((start, start + 1, label))
                 found.append(new_projected_span((span, entity, name, 1 / size, own)))
                 continue
             targets = sorted({link[1] for link in own})
@@ -129,7 +133,7 @@ class HeuristicProjector(Projector):
             # the links to the range: all of the entity's when it covers them all
             chosen = own if inside else tuple([link for link in own if start <= link[1] < end])
             covered = len({i for i, _ in chosen}) / size
-            span = new_span((start, end, entity.label))
+            span = new_span((start, end, label))
             found.append(new_projected_span((span, entity, name, covered, chosen)))
         if self.collision == "none" or len(found) < 2:
             return found
