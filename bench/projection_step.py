@@ -12,9 +12,12 @@ variation of the run times (GC stalls show up there and in max/min) and the medi
 per-run ratios to the reference. Python's garbage collector stays in its default state, as a
 user gets it. The load average is printed before and after.
 
-Today's xner sorts an alignment's links once, when the Alignment is made (by the aligner, before
-the step); the rows "+ making the Alignment objects" time that construction inside the step, so
-the reference, which takes plain link lists, is matched like for like there too.
+The reference takes plain link lists; xner takes Alignment objects, which the aligner makes
+before the step. The rows "+ making the Alignment objects" time their construction (from each
+pair's frozenset of links, as the aligners hand them over) inside the step too, like for like.
+An Alignment sorts nothing when made: the projectors read an entity's links from a source ->
+target dict when every source word has at most one link (as here: intersection links), else
+from `ordered_links`, sorted on first use; either way inside the timed step.
 
 Outputs are checked, not assumed: tags equal to the reference's per heuristic setting, and every
 projected span, source span, score and link list equal to 3088df9's (candidates-ilp: equal or,
@@ -105,7 +108,7 @@ def implementations(rows: list[dict], original: Path | None) -> dict[str, Callab
     for name in METHODS:
         projector = get_projector(name)
         impls[f"xner now {name}"] = lambda p=projector: project_pairs(pairs, p)
-    # the same, with the Alignment objects (and so the sorting of their links) made in the timing
+    # the same, with the Alignment objects made in the timing (from the aligners' frozensets)
     link_sets = [pair.alignment.links for pair in pairs]  # type: ignore[union-attr]
     fresh = [SentencePair(p.source, p.target, None, id=p.id) for p in pairs]
 
