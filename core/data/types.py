@@ -6,8 +6,8 @@ name, equal (and ordered, for spans) only to their own kind, hashed as the tuple
 fields. `Span(...)` checks its bounds; code that builds records from values it computed itself
 (the projectors' inner loops) uses `new_span` and `new_projected_span`, which take the fields
 as one tuple and check nothing. `Alignment` is a record with slots, immutable like a frozen
-dataclass: aligners make one per sentence pair, so making one is two slot writes, and its links
-are sorted only if something asks for `ordered_links`.
+dataclass: aligners make one per sentence pair, so making one is three slot writes, and its
+links are sorted only if something asks for `ordered_links`.
 """
 
 from __future__ import annotations
@@ -134,30 +134,30 @@ class Alignment:
 
     Immutable, equal to another alignment with the same links (scores are not compared) and
     hashed by its links, as a frozen dataclass of `links` and `scores` would be. A record with
-    slots: aligners make one per pair and projection reads a few, so making one costs two
-    slot writes. `ordered_links` holds the same links sorted by (source, target), made on first
-    use and kept: a source span's links are one slice of it."""
+    slots: aligners make one per pair, so making one is three slot writes and no sorting.
+    `ordered_links` holds the same links sorted by (source, target), made on first use and
+    kept: a source span's links are one slice of it."""
 
-    __slots__ = ("links", "scores", "ordered_links")
+    __slots__ = ("links", "scores", "_ordered_links")
     __match_args__ = ("links", "scores")
 
     links: frozenset[Link]
     scores: dict[Link, float]
-    ordered_links: tuple[Link, ...]
 
     def __init__(
         self, links: frozenset[Link] = frozenset(), scores: dict[Link, float] | None = None
     ) -> None:
         _set_links(self, links)
         _set_scores(self, {} if scores is None else scores)
+        _set_ordered_links(self, None)
 
-    def __getattr__(self, name: str) -> tuple[Link, ...]:
-        # only reached while a slot is unset: ordered_links before its first use
-        if name == "ordered_links":
+    @property
+    def ordered_links(self) -> tuple[Link, ...]:
+        ordered = self._ordered_links
+        if ordered is None:
             ordered = tuple(sorted(self.links))
             _set_ordered_links(self, ordered)
-            return ordered
-        raise AttributeError(f"'Alignment' object has no attribute {name!r}")
+        return ordered
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"cannot assign to field {name!r}: an Alignment is immutable")
@@ -202,7 +202,7 @@ class Alignment:
 # The slots' own setters: the constructor writes through them, past the refusing __setattr__.
 _set_links = Alignment.links.__set__  # type: ignore[attr-defined]
 _set_scores = Alignment.scores.__set__  # type: ignore[attr-defined]
-_set_ordered_links = Alignment.ordered_links.__set__  # type: ignore[attr-defined]
+_set_ordered_links = Alignment._ordered_links.__set__  # type: ignore[attr-defined]
 
 
 @dataclass

@@ -395,7 +395,8 @@ class CandidateProjector(Projector):
             # An entity's links in (source, target) order: from a source -> target dict when
             # every source word has at most one link (usual: an intersection of directions),
             # else a slice of the sorted links found by bisection.
-            target_of = dict(links)
+            # (more links than source words: some word has two, no need to look)
+            target_of = dict(links) if len(links) <= len(source_tokens) else {}
             ordered = None if len(target_of) == len(links) else alignment.ordered_links
             found: list[ProjectedSpan] = []
             in_order = True  # no best n-gram starts before the previous one ends

@@ -63,7 +63,8 @@ class HeuristicProjector(Projector):
         # then an entity's links, in (source, target) order, are read from a source -> target
         # dict made at C speed, without sorting. Else they are one slice of the sorted links,
         # found by bisection.
-        target_of = dict(links)
+        # (more links than source words: some word has two, no need to look)
+        target_of = dict(links) if len(links) <= len(source_tokens) else {}
         ordered = None if len(target_of) == len(links) else alignment.ordered_links
         n_target = len(target_tokens)
         max_gap, min_ratio, name = self.max_gap, self.min_ratio, self.name
