@@ -19,7 +19,7 @@ from core.aligners.cache import (
     cached,
     default_cache_dir,
 )
-from core.aligners.eflomal_aligner import EflomalAligner, _majority
+from core.aligners.eflomal_aligner import EXECUTION_ONLY, EflomalAligner, _majority
 from core.cli import main
 from core.data.formats import read_conll, write_conll
 from core.data.types import Alignment
@@ -103,15 +103,21 @@ def _changed_value(name: str, value: object) -> object:
 def test_every_eflomal_setting_changes_the_key():
     default = CachedAligner(get_aligner("eflomal")).key(PAIRS, EXTRA)
     parameters = [
-        p for p in inspect.signature(EflomalAligner).parameters.values() if p.name != "quiet"
+        p
+        for p in inspect.signature(EflomalAligner).parameters.values()
+        if p.name not in EXECUTION_ONLY
     ]
     assert len(parameters) >= 14  # the whole constructor, not a hand-kept subset
     for parameter in parameters:
         value = _changed_value(parameter.name, getattr(get_aligner("eflomal"), parameter.name))
         aligner = get_aligner("eflomal", **{parameter.name: value})
         assert CachedAligner(aligner).key(PAIRS, EXTRA) != default, parameter.name
-    # output-only: progress messages do not change the alignments
+    # output-only: progress messages do not change the alignments, nor does running the two
+    # directions one after the other
+    assert {"quiet", "concurrent_directions"} == EXECUTION_ONLY
     assert CachedAligner(get_aligner("eflomal", quiet=False)).key(PAIRS, EXTRA) == default
+    serial = get_aligner("eflomal", concurrent_directions=False)
+    assert CachedAligner(serial).key(PAIRS, EXTRA) == default
 
 
 def test_the_eflomal_version_is_in_the_key(monkeypatch):
