@@ -193,10 +193,11 @@ def main() -> None:
             f1, infer_rate = score(tagger, dev)
             print(kind, mode, json.dumps(summary), f"dev F1 {f1:.4f}", flush=True)
             by_epoch = summary.get("dev_f1_by_epoch") or []
-            best = by_epoch.index(max(by_epoch)) + 1 if by_epoch else summary["epochs"]
+            # The embedded tagger keeps its best dev epoch too but does not say which.
+            best = f" ({by_epoch.index(max(by_epoch)) + 1})" if by_epoch else ""
             run = summary["epochs"] * words
             lines.append(
-                f"| {kind} | {mode} | {shown} | {summary['epochs']} ({best}) | "
+                f"| {kind} | {mode} | {shown} | {summary['epochs']}{best} | "
                 f"{summary['seconds']:.0f} | {cpu_seconds:.0f} | {run / summary['seconds']:,.0f} | "
                 f"{run / max(cpu_seconds, 1e-9):,.0f} | {infer_rate:,.0f} | {f1:.3f} |"
             )
