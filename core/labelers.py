@@ -230,7 +230,7 @@ class ConllEmbeddedLabeler(TaggerLabeler):
         dev: str | None = None,  # default the same folder's dev.txt
         epochs: Annotated[int, Field(ge=1)] = 10,
         seed: int = 1,
-        tagger_params: dict[str, Any] | None = None,
+        tagger_params: dict | None = None,  # the embedded tagger's own (checked when built)
         types: Sequence[str] | None = DEFAULT_TYPES,
     ):
         from core.taggers.base import resolve_dir
@@ -310,7 +310,7 @@ class _CombinedLabeler(Labeler):
     def __init__(
         self,
         labelers: Annotated[list[str], Field(min_length=2)] = ["conll-embedded", "spacy"],  # noqa: B006
-        labeler_params: dict[str, dict[str, Any]] | None = None,
+        labeler_params: dict[str, dict] | None = None,  # per labeler name (checked when built)
         types: Sequence[str] | None = DEFAULT_TYPES,
     ):
         params = labeler_params or {}

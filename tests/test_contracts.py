@@ -218,10 +218,58 @@ def test_translator_keeps_counts(name, src, tgt, translations_file):
 TOKENS = [SOURCE, [], ["Hello"], "She flew from Paris to New York on Monday .".split()]
 
 
-@pytest.mark.parametrize("name", every(LABELERS))
-def test_labeler_gives_one_valid_tag_per_token(name, tiny_bert):
-    hints = parameter_hints(LABELERS.get(name))
+def offline_params(name: str, tiny_tagger: Path, tiny_conll: Path) -> dict:
+    """Parameters that keep labeler `name` small and offline in a test: a saved tiny tagger where
+    a model folder is required, tiny CoNLL files (1 epoch, small sizes) where the labeler trains
+    its own, and the same for each labeler a combining labeler builds by default."""
+    factory = LABELERS.get(name)
+    hints, defaults = parameter_hints(factory), parameter_defaults(factory)
     params: dict = {}
+    if "model" in hints and "model" not in defaults:
+        params["model"] = str(tiny_tagger)
+    if "train" in hints and "dev" in hints:
+        embedded = parameter_hints(TAGGERS.get("embedded"))
+        params |= {
+            "train": str(tiny_conll),
+            "dev": str(tiny_conll),
+            "epochs": 1,
+            "tagger_params": {k: v for k, v in SMALL.items() if k in embedded},
+        }
+    if "labeler_params" in hints:
+        inner = {n: offline_params(n, tiny_tagger, tiny_conll) for n in defaults["labelers"]}
+        params["labeler_params"] = {n: p for n, p in inner.items() if p}
+    return params
+
+
+@pytest.fixture(scope="module")
+def tiny_tagger(tmp_path_factory) -> Path:
+    """An embedded tagger trained for one epoch on a few sentences, saved as a folder."""
+    folder = tmp_path_factory.mktemp("tiny-tagger")
+    hints = parameter_hints(TAGGERS.get("embedded"))
+    tagger = TAGGERS.create("embedded", **{k: v for k, v in SMALL.items() if k in hints})
+    tagger.fit(TRAIN, epochs=1, seed=1)
+    tagger.save(folder)
+    return folder
+
+
+@pytest.fixture
+def tiny_conll(tmp_path, monkeypatch) -> Path:
+    """A few English CoNLL sentences; the data home is private, so a labeler's cached model
+    never lands in (or comes from) the user's."""
+    monkeypatch.setenv("XNER_HOME", str(tmp_path / "home"))
+    path = tmp_path / "tiny.conll"
+    path.write_text(
+        "Ada NNP B-NP B-PER\nvisited VBD B-VP O\nParis NNP B-NP B-LOC\n.  . O O\n\n"
+        "Acme NNP B-NP B-ORG\nhired VBD B-VP O\nBob NNP B-NP B-PER\n. . O O\n\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize("name", every(LABELERS))
+def test_labeler_gives_one_valid_tag_per_token(name, tiny_bert, tiny_tagger, tiny_conll):
+    hints = parameter_hints(LABELERS.get(name))
+    params = offline_params(name, tiny_tagger, tiny_conll)
     if "sentences" in hints:  # labels from given sentences (the tokens must match)
         gold = [["B-PER", "I-PER", "O", "O", "B-LOC", "O"], [], ["O"], ["O"] * len(TOKENS[3])]
         params["sentences"] = [Sentence(list(t), g) for t, g in zip(TOKENS, gold)]
@@ -373,7 +421,7 @@ def test_capabilities_are_read_from_the_components():
 
 def test_describe_params_lists_types_and_defaults():
     described = ALIGNERS.describe_params("eflomal")
-    assert described["n_samplers"] == "an integer from 1 to 64 (default 2)"
+    assert described["n_samplers"] == "an integer from 1 to 64 (default 1)"
     assert described["model"] == "one of 1, 2, 3 (default 3)"
     assert typing.get_origin(parameter_hints(ALIGNERS.get("eflomal"))["model"]) is typing.Literal
 
