@@ -70,6 +70,8 @@ class HeuristicProjector(Projector):
         max_gap, min_ratio, name = self.max_gap, self.min_ratio, self.name
         aligned_anywhere: set[int] | None = None
         found: list[ProjectedSpan] = []
+        # An entity's own links: the same lookup as in candidates.py, written out in both on purpose
+        # (the hot loop of the projection step; a helper call per entity is measurable there).
         for entity in source_spans:
             first, last, label = entity
             if ordered is None:
