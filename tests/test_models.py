@@ -231,3 +231,95 @@ def test_cli_list_and_materialise(e5_folder: Path, capsys: pytest.CaptureFixture
     assert e5["materialised"] is True and e5["folder"] == str(e5_folder)
     assert main(["models", "materialise", "e5-small"]) == 0
     assert capsys.readouterr().out.strip() == str(e5_folder)
+
+
+@pytest.fixture(scope="module")
+def compact_e5(e5_folder: Path, tmp_path_factory) -> tuple[Path, list[list[str]]]:
+    """A 4-layer float16 copy of e5-small cut to the words of SENTENCES."""
+    from core.models.compact import compact_folder
+
+    kept = [text.split() for text in SENTENCES.values()]
+    folder = tmp_path_factory.mktemp("compact") / "e5-L4"
+    summary = compact_folder(e5_folder, folder, layers=4, dtype="float16", keep_texts=kept)
+    assert summary["layers"] == 4 and summary["pieces"] < 1_000  # from 250,037
+    return folder, kept
+
+
+def test_compact_copy_keeps_the_hidden_states_of_the_kept_layers(e5_folder, compact_e5) -> None:
+    import torch
+    from safetensors import safe_open
+    from transformers import AutoModel, AutoTokenizer
+
+    folder, kept = compact_e5
+    with safe_open(str(folder / "model.safetensors"), "pt") as weights:
+        stored = {weights.get_tensor(k).dtype for k in weights.keys()}  # noqa: SIM118
+        assert not any(k.startswith("encoder.layer.4.") for k in weights.keys())  # noqa: SIM118
+    assert stored == {torch.float16}
+    full_tokenizer = AutoTokenizer.from_pretrained(e5_folder)
+    full = AutoModel.from_pretrained(e5_folder).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    small = AutoModel.from_pretrained(folder).eval()
+    assert small.config.num_hidden_layers == 4
+    assert small.get_input_embeddings().weight.dtype == torch.float32  # loaded back for training
+    for words in kept:
+        full_ids = full_tokenizer(words, is_split_into_words=True)["input_ids"]
+        ids = tokenizer(words, is_split_into_words=True)["input_ids"]
+        pieces = tokenizer.convert_ids_to_tokens(ids)
+        assert pieces == full_tokenizer.convert_ids_to_tokens(full_ids)
+        assert tokenizer.unk_token not in pieces
+        with torch.no_grad():
+            expected = full(torch.tensor([full_ids]), output_hidden_states=True).hidden_states[4]
+            got = small(torch.tensor([ids])).last_hidden_state
+        assert torch.cosine_similarity(got[0], expected[0], dim=-1).min() >= 0.999
+    # Raw text (not split into words) segments the same way too.
+    text = SENTENCES["yo"]
+    assert tokenizer.tokenize(text) == full_tokenizer.tokenize(text)
+
+
+def test_compact_copy_turns_pieces_outside_the_kept_text_into_unknown(compact_e5) -> None:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    folder, _ = compact_e5
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    encoded = tokenizer(["日本語のテキスト Kilimanjaro", SENTENCES["en"]], padding=True)
+    pieces = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
+    assert tokenizer.unk_token in pieces
+    with torch.no_grad():
+        states = AutoModel.from_pretrained(folder)(
+            torch.tensor(encoded["input_ids"]),
+            attention_mask=torch.tensor(encoded["attention_mask"]),
+        ).last_hidden_state
+    assert torch.isfinite(states).all()
+
+
+def test_keep_pieces_from_reads_conll_tsv_and_plain_text(tmp_path: Path) -> None:
+    from core.models.compact import read_word_lists
+
+    (tmp_path / "a.txt").write_text("Ààrẹ B-PER\nTinubu I-PER\n\nLagos B-LOC\n", "utf-8")
+    (tmp_path / "b.tsv").write_text('en\tyor\n"Hello, Lagos."\tẸ kú àárọ̀.\n', "utf-8")
+    (tmp_path / "c.text").write_text("one line, here\n", "utf-8")
+    words = read_word_lists([tmp_path / "a.txt", tmp_path / "b.tsv", tmp_path / "c.text"])
+    assert ["Ààrẹ", "Tinubu"] in words and ["Lagos"] in words
+    assert ["Hello,", "Lagos."] in words and ["Hello", ",", "Lagos", "."] in words
+    assert ["one", "line", ",", "here"] in words
+    target_only = read_word_lists([tmp_path / "b.tsv"], tsv_side="target")
+    assert target_only and all("Hello" not in w and "Hello," not in w for w in target_only)
+
+
+def test_cli_compact_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from core.cli import main
+
+    def error(*args: str) -> str:
+        assert main(["models", "materialise", "e5-small", *args]) == 1
+        return capsys.readouterr().err.strip()
+
+    assert "need --output" in error("--layers", "6")
+    out = str(tmp_path / "out")
+    assert "layers must be between 1 and 12, not 13" in error("--layers", "13", "--output", out)
+    assert "not 0" in error("--layers", "0", "--output", out)
+    missing = error("--keep-pieces-from", str(tmp_path / "absent.txt"), "--output", out)
+    assert "absent.txt" in missing and "\n" not in missing
+    (tmp_path / "out").mkdir()
+    assert "exists" in error("--output", out)
+    assert not any(p.name.startswith(".out.") for p in tmp_path.iterdir())  # no half-built copy

@@ -62,9 +62,16 @@ def _remap_ids(node: object, remap: dict[int, int]) -> object:
     return node
 
 
-def trim_vocabulary(tokenizer, model, keep: set[int]):  # noqa: ANN001, ANN201
+def trim_vocabulary(  # noqa: ANN201
+    tokenizer,  # noqa: ANN001
+    model,  # noqa: ANN001
+    keep: set[int],
+    *,
+    single_characters: bool = True,
+):
     """(tokenizer, model) restricted to the pieces in `keep` + single characters + specials, or
-    None when the tokeniser's model type is not supported. The model is changed in place."""
+    None when the tokeniser's model type is not supported. The model is changed in place.
+    Without `single_characters`, a character no kept piece covers becomes the unknown piece."""
     import torch
     from tokenizers import Tokenizer
     from transformers import PreTrainedTokenizerFast
@@ -85,7 +92,8 @@ def trim_vocabulary(tokenizer, model, keep: set[int]):  # noqa: ANN001, ANN201
     kept = sorted(
         i
         for i, piece in enumerate(pieces)
-        if i < rows and (i in keep or i in specials or _single_character(piece, kind))
+        if i < rows
+        and (i in keep or i in specials or (single_characters and _single_character(piece, kind)))
     )
     remap = {old: new for new, old in enumerate(kept)}
     if kind == "Unigram":
