@@ -31,7 +31,34 @@ def _unordered(record: tuple, other: object) -> bool:
     return NotImplemented
 
 
-class Span(tuple):
+class _Record(tuple):
+    """A frozen record stored as a tuple (fast to make and compare), which behaves like a frozen
+    dataclass: equal only to a record of its own class (never to a plain tuple), hashed by its
+    fields, unordered unless a subclass orders it, pickled through its constructor."""
+
+    __slots__ = ()
+
+    def __getnewargs__(self) -> tuple:
+        return tuple(self)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__eq__(self, other)  # type: ignore[arg-type]
+        return False if isinstance(other, tuple) else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return tuple.__ne__(self, other)  # type: ignore[arg-type]
+        return True if isinstance(other, tuple) else NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        return _unordered(self, other)
+
+    __le__ = __gt__ = __ge__ = __lt__
+    __hash__ = tuple.__hash__
+
+
+class Span(_Record):
     """An entity over tokens [start, end) with a type label such as PER."""
 
     __slots__ = ()
@@ -46,23 +73,10 @@ class Span(tuple):
             raise ValueError(f"invalid span [{start}, {end})")
         return tuple.__new__(cls, (start, end, label))
 
-    def __getnewargs__(self) -> tuple[int, int, str]:
-        return tuple(self)  # type: ignore[return-value]
-
     def __repr__(self) -> str:
         return f"Span(start={self[0]!r}, end={self[1]!r}, label={self[2]!r})"
 
-    # Equal and ordered only among spans (a span is never equal to a plain tuple).
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return tuple.__eq__(self, other)  # type: ignore[arg-type]
-        return False if isinstance(other, tuple) else NotImplemented
-
-    def __ne__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return tuple.__ne__(self, other)  # type: ignore[arg-type]
-        return True if isinstance(other, tuple) else NotImplemented
-
+    # Ordered among spans only.
     def __lt__(self, other: object) -> bool:
         if other.__class__ is self.__class__:
             return tuple.__lt__(self, other)  # type: ignore[operator]
@@ -82,8 +96,6 @@ class Span(tuple):
         if other.__class__ is self.__class__:
             return tuple.__ge__(self, other)  # type: ignore[operator]
         return _unordered(self, other)
-
-    __hash__ = tuple.__hash__
 
     def __len__(self) -> int:
         return self[1] - self[0]
@@ -215,7 +227,7 @@ class SentencePair:
     id: str = ""
 
 
-class ProjectedSpan(tuple):
+class ProjectedSpan(_Record):
     """A target span with its provenance: the source span, method, score and supporting links."""
 
     __slots__ = ()
@@ -237,33 +249,11 @@ class ProjectedSpan(tuple):
     ) -> ProjectedSpan:
         return tuple.__new__(cls, (span, source, method, score, links))
 
-    def __getnewargs__(self) -> tuple:
-        return tuple(self)
-
     def __repr__(self) -> str:
         return (
             f"ProjectedSpan(span={self[0]!r}, source={self[1]!r}, method={self[2]!r}, "
             f"score={self[3]!r}, links={self[4]!r})"
         )
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return tuple.__eq__(self, other)  # type: ignore[arg-type]
-        return False if isinstance(other, tuple) else NotImplemented
-
-    def __ne__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return tuple.__ne__(self, other)  # type: ignore[arg-type]
-        return True if isinstance(other, tuple) else NotImplemented
-
-    # Unordered, as a dataclass without order=True.
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, tuple):
-            raise TypeError(f"ProjectedSpan and {type(other).__name__} are not ordered")
-        return NotImplemented
-
-    __le__ = __gt__ = __ge__ = __lt__
-    __hash__ = tuple.__hash__
 
     @property
     def label(self) -> str:
