@@ -126,26 +126,15 @@ def aer_table(args: argparse.Namespace, params: dict) -> None:
 
 
 def europarl_table(args: argparse.Namespace, params: dict) -> None:
-    from core.data.formats import read_conll
     from core.data.types import Sentence
     from core.evaluate import ner_scores
     from core.pipelines.steps import make_pairs, project_pairs
     from core.projection import get_projector
 
-    europarl, flores = args.data / "europarl_ner", args.data / "flores200"
-    source = read_conll(europarl / "en.test.conll02")
+    source, inputs = europarl_inputs(args.data)
     methods = ("heuristic", "candidates-greedy")
     rows: dict[tuple[str, str, str], list[float]] = {}
-    for lang, flores_lang in (("de", "deu"), ("es", "spa")):
-        target = read_conll(europarl / f"{lang}.test.conll02")
-        extra = read_extra_parallel(
-            [
-                (flores / s / f"eng.{s}", flores / s / f"{flores_lang}.{s}")
-                for s in ("dev", "devtest")
-            ],
-            "en",
-            lang,
-        )
+    for lang, (target, extra) in inputs.items():
         token_pairs = [(s.tokens, t.tokens) for s, t in zip(source, target)]
         gold = [t.tags or ["O"] * len(t) for t in target]
         for _ in range(args.runs):
