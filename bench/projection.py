@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.aligners import get_aligner  # noqa: E402
-from core.data.formats import read_conll, read_mafand_tsv  # noqa: E402
+from core.data.formats import read_mafand_tsv  # noqa: E402
 from core.data.tokenize import Tokenizer  # noqa: E402
 from core.data.types import Sentence  # noqa: E402
 from core.labelers import get_labeler  # noqa: E402
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--skip-europarl", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
-    from core.cli.options import parse_params, read_extra_parallel
+    from core.cli.options import parse_params
 
     aligner_params = parse_params(args.aligner_param)
     print(f"machine: {machine()}")
@@ -145,23 +145,15 @@ def main() -> None:
         print(f"peak memory (max of this process and its children): {peak_mib():,.0f} MiB")
 
     if not args.skip_europarl:
-        europarl, flores = args.data / "europarl_ner", args.data / "flores200"
-        source = read_conll(europarl / "en.test.conll02")
+        from bench.alignment import europarl_inputs
+
+        source, inputs = europarl_inputs(args.data)
         print(
             "\nEuroparl-NER, gold English entities projected (F1; eflomal on 799 pairs + FLORES dev+devtest)"
         )
         print("| method | de | es | avg |\n|---|---|---|---|")
         rows = {m: {} for m in METHODS}
-        for lang, flores_lang in (("de", "deu"), ("es", "spa")):
-            target = read_conll(europarl / f"{lang}.test.conll02")
-            extra = read_extra_parallel(
-                [
-                    (flores / split / f"eng.{split}", flores / split / f"{flores_lang}.{split}")
-                    for split in ("dev", "devtest")
-                ],
-                "en",
-                lang,
-            )
+        for lang, (target, extra) in inputs.items():
             for method in METHODS:
                 scores = eval_projection(
                     source,
