@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from pydantic import Field
 from core.data.tags import ONTONOTES_TO_CONLL, map_spans, repair_iob2, spans_to_tags, tags_to_spans
 from core.data.types import Sentence, Span
 from core.errors import ConfigError, OfflineError
+from core.homes import shared_data
 from core.registry import Registry
 
 LABELERS: Registry[Labeler] = Registry("labeler")
@@ -211,10 +211,6 @@ class TaggerLabeler(Labeler):
         return out
 
 
-def _default_data() -> Path:
-    return Path(os.environ.get("XNER_DATA", "../shared/data"))
-
-
 @LABELERS.register("conll-embedded")
 class ConllEmbeddedLabeler(TaggerLabeler):
     """The embedded tagger trained on CoNLL-2003 English train (MISC dropped), the epoch kept by
@@ -235,7 +231,7 @@ class ConllEmbeddedLabeler(TaggerLabeler):
     ):
         from core.taggers.base import resolve_dir
 
-        folder = _default_data() / "conll2003_en"
+        folder = shared_data(required=True) / "conll2003_en"
         train_path = Path(train) if train else folder / "train.txt"
         dev_path = Path(dev) if dev else folder / "dev.txt"
         for path in (train_path, dev_path):

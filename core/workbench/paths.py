@@ -16,9 +16,8 @@ import os
 from pathlib import Path
 
 from core.errors import InputError
-from core.homes import data_home
+from core.homes import data_home, shared_data
 
-DATA_ENV = "XNER_DATA"
 ALLOWED_ENV = "XNER_ALLOWED_PATHS"
 
 
@@ -29,7 +28,7 @@ class PathNotAllowed(InputError):
 def allowed_roots() -> list[Path]:
     """The data home, then XNER_DATA, then each XNER_ALLOWED_PATHS entry, resolved."""
     roots = [data_home()]
-    extra = [os.environ.get(DATA_ENV, "")]
+    extra = [str(shared_data() or "")]
     extra += os.environ.get(ALLOWED_ENV, "").split(os.pathsep)
     for entry in extra:
         if entry.strip():
