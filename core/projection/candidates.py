@@ -402,7 +402,7 @@ class CandidateProjector(Projector):
             in_order = True  # no best n-gram starts before the previous one ends
             previous_end = -1
             # An entity's own links: the same lookup as in heuristic.py, written out in both on purpose
-            # (the hot loop of the projection step; a helper call per entity is measurable there).
+            # (the hot loop of the projection step: a helper call would run for every entity).
             for entity in source_spans:
                 first, last, label = entity
                 size = last - first

@@ -71,7 +71,7 @@ class HeuristicProjector(Projector):
         aligned_anywhere: set[int] | None = None
         found: list[ProjectedSpan] = []
         # An entity's own links: the same lookup as in candidates.py, written out in both on purpose
-        # (the hot loop of the projection step; a helper call per entity is measurable there).
+        # (the hot loop of the projection step: a helper call would run for every entity).
         for entity in source_spans:
             first, last, label = entity
             if ordered is None:
