@@ -64,17 +64,6 @@ def read_word_lists(paths: Sequence[Path | str], tsv_side: str = "both") -> list
     return [w for w in words if w]
 
 
-def cut_layers(model, layers: int) -> None:  # noqa: ANN001
-    """Keep the first `layers` transformer layers of a BERT-like model, in place."""
-    import torch
-
-    total = model.config.num_hidden_layers
-    if not 1 <= layers <= total:
-        raise ConfigError(f"layers must be between 1 and {total}, not {layers}")
-    model.encoder.layer = torch.nn.ModuleList(list(model.encoder.layer)[:layers])
-    model.config.num_hidden_layers = layers
-
-
 def _has_pooler(folder: Path) -> bool:
     from safetensors import safe_open
 
@@ -103,7 +92,7 @@ def compact_folder(
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     from core.models import MARKER
-    from core.models.trim import trim_vocabulary, used_ids
+    from core.models.trim import keep_first_layers, trim_vocabulary, used_ids
 
     if dtype not in DTYPES:
         raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
@@ -120,7 +109,7 @@ def compact_folder(
     full_layers = model.config.num_hidden_layers
     full_vocab = model.get_input_embeddings().weight.shape[0]
     if layers is not None:
-        cut_layers(model, layers)
+        keep_first_layers(model, layers, str(source))
     if keep_texts is not None:
         trimmed = trim_vocabulary(
             tokenizer, model, used_ids(tokenizer, keep_texts), single_characters=False

@@ -129,3 +129,21 @@ def trim_vocabulary(  # noqa: ANN201
         **special,
     )
     return trimmed, model
+
+
+def keep_first_layers(model, count: int, name: str = "the model") -> None:  # noqa: ANN001
+    """Cut a BERT-like model (or its task model: `base_model.encoder`) to its first `count`
+    transformer layers, in place, and say so in its config (a saved copy reloads cut)."""
+    from core.errors import ConfigError
+
+    encoder = getattr(getattr(model, "base_model", model), "encoder", None)
+    stack = getattr(encoder, "layer", None)
+    if stack is None:
+        raise ConfigError(
+            f"layers={count}: {name} has no encoder.layer stack to cut "
+            "(supported: BERT-like encoders such as BERT, XLM-R, e5); use layers=0"
+        )
+    if not 1 <= count <= len(stack):
+        raise ConfigError(f"layers={count}, but {name} has {len(stack)} layers")
+    encoder.layer = stack[:count]
+    model.config.num_hidden_layers = count

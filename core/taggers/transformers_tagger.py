@@ -208,7 +208,9 @@ class TransformersTagger(Tagger):
         self.tokenizer, self.net = _load_pretrained(source, self.labels)
         dev = [s for s in dev or () if s.tokens]
         if p["layers"] and resume is None:  # a checkpoint was saved with its layers already cut
-            self._keep_layers(int(p["layers"]))
+            from core.models.trim import keep_first_layers
+
+            keep_first_layers(self.net, int(p["layers"]), self.model_name)
         if p["trim_vocab"] and resume is None:
             self._trim([ex.tokens for ex in examples] + [normalise_tokens(s.tokens) for s in dev])
         self._place()
@@ -326,20 +328,6 @@ class TransformersTagger(Tagger):
 
         if int(self.params["threads"]) > 0:
             torch.set_num_threads(int(self.params["threads"]))
-
-    def _keep_layers(self, count: int) -> None:
-        """Cut the encoder to its first `count` layers (BERT-like models: base_model.encoder)."""
-        encoder = getattr(self.net.base_model, "encoder", None)
-        stack = getattr(encoder, "layer", None)
-        if stack is None:
-            raise ConfigError(
-                f"layers={count}: {self.model_name} has no encoder.layer stack to cut "
-                "(supported: BERT-like encoders such as BERT, XLM-R, e5); use layers=0"
-            )
-        if count > len(stack):
-            raise ConfigError(f"layers={count}, but {self.model_name} has {len(stack)} layers")
-        encoder.layer = stack[:count]
-        self.net.config.num_hidden_layers = count
 
     def _param_groups(self) -> list[dict]:
         """The encoder's matrices (weight decay), its biases and LayerNorms (none, as usual), and
