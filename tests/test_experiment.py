@@ -115,6 +115,27 @@ def test_the_dev_configs_are_the_flagship_on_the_dev_split(
         assert changed <= differs_in and bool(changed) == bool(differs_in), lang
 
 
+def test_the_mt_teacher_dev_pair_differs_in_the_teacher_only(shared_data, monkeypatch, tmp_path):
+    """flagship_dev_distill and flagship_dev_mt_teacher choose whether the encoder teaches: the
+    flagship on dev, seed 1, the same projection and taggers; only model transfer's tagger and
+    its weight as a teacher differ."""
+    monkeypatch.chdir(ROOT)
+    configs = {}
+    for stem in ("flagship", "flagship_dev_distill", "flagship_dev_mt_teacher"):
+        config = yaml.safe_load((ROOT / "configs" / f"{stem}.yaml").read_text())
+        config["data"] = str(shared_data)
+        (tmp_path / f"{stem}.yaml").write_text(yaml.safe_dump(config))
+        configs[stem] = ex.load_experiment(tmp_path / f"{stem}.yaml").settings
+    flagship, base, encoder = configs.values()
+    assert base.evaluation.test == encoder.evaluation.test == "masakhaner2/{lang}/dev.txt"
+    assert base.seeds == encoder.seeds == [1] and base.languages == flagship.languages
+    for key in ("projection", "tagger", "tagger_params", "epochs"):
+        assert getattr(base, key) == getattr(encoder, key) == getattr(flagship, key), key
+    assert base.distill == flagship.distill
+    assert encoder.distill.model_dump() == {**base.distill.model_dump(), "mt_teacher_weight": 1.0}
+    assert encoder.model_transfer_tagger()["tagger"] == "transformers"
+
+
 def test_the_flagship_config_validates_and_plans(shared_data, monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)  # its other paths are relative to the repository
     config = yaml.safe_load((ROOT / "configs" / "flagship.yaml").read_text())
@@ -147,6 +168,39 @@ def test_the_flagship_config_validates_and_plans(shared_data, monkeypatch, tmp_p
     assert all(v.startswith("sha256:") for v in yor["data"].values())
     families = {r.config["setup"]["family"] for r in rows}
     assert len(families) == 1  # one experiment: one choice on the Results page
+
+
+def test_model_transfer_can_have_its_own_tagger(shared_data, monkeypatch, tmp_path):
+    """A multilingual encoder for model transfer (and as a distill teacher) while the projected
+    data's taggers stay embedded: only the model-transfer jobs take its tagger and epochs."""
+    monkeypatch.chdir(ROOT)
+    config = yaml.safe_load((ROOT / "configs" / "flagship.yaml").read_text())
+    config["data"] = str(shared_data)
+    config["model_transfer"].update(tagger="transformers", epochs=2,
+                                    tagger_params={"model": "some/folder", "threads": 1})  # fmt: skip
+    config["distill"]["mt_teacher_weight"] = 1.0
+    (tmp_path / "encoder.yaml").write_text(yaml.safe_dump(config))
+    runs = [r for p in ex.plan(ex.load_experiment(tmp_path / "encoder.yaml")) for r in p]
+    mt = [r for r in runs if r.mode == "model-transfer"]
+    assert len(mt) == 3 + 5 * 3  # training per seed, evaluation per language and seed
+    for r in mt:
+        assert r.config["tagger"] == "transformers" and r.config["epochs"] == 2
+        assert r.config["tagger_params"] == {"model": "some/folder", "threads": 1}
+    for r in runs:
+        if r.mode != "model-transfer":
+            assert r.config["tagger"] == "embedded" and r.config["tagger_params"]["o_weight"] == 0.3
+    distill = next(r for r in runs if r.name == "hau-distill-seed2")
+    teachers = [Path(t["path"]).parent.name for t in distill.config["teachers"]]
+    assert teachers == ["direct-seed1", "direct-seed2", "direct-seed3", "seed2"]
+    assert distill.config["teacher_weights"] == [1.0, 1.0, 1.0, 3.0]  # as much as the ensemble
+    flagship = [r for p in ex.plan(ex.load_experiment(ROOT / "configs" / "flagship.yaml",
+                                                      data=str(shared_data))) for r in p]  # fmt: skip
+    assert {r.config["setup"]["id"] for r in runs if r.lang}.isdisjoint(
+        r.config["setup"]["id"] for r in flagship if r.lang
+    )  # another model-transfer model: rows of another setup
+    # without a tagger of its own, model transfer keeps the experiment's tagger and options
+    plain = next(r for r in flagship if r.name == "model-transfer-seed1").config
+    assert plain["tagger"] == "embedded" and plain["tagger_params"]["o_weight"] == 0.3
 
 
 # --------------------------------------------------------------------------- whole experiments

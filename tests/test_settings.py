@@ -59,6 +59,11 @@ EXPERIMENT_CASES = [
     ("languags: [hau]\n", "languags", "accepted: name", 1),
     ("modes: [direct, telepathy]\n", "modes[1]", "'telepathy'", 1),
     ("executor: moon\n", "executor.name", "'moon'", 1),
+    ("model_transfer: {tagger: magic}\n", "model_transfer.tagger", "magic", 1),
+    ("model_transfer:\n  tagger: transformers\n  tagger_params: {no_such_option: 1}\n",
+     "model_transfer: tagger_params", "no_such_option", 1),
+    ("model_transfer: {tagger_params: {no_such_option: 1}}\n", "model_transfer: tagger_params",
+     "no_such_option", 1),  # the experiment's tagger's options
 ]
 
 

@@ -180,11 +180,12 @@ def _plan_train(exp: Experiment) -> list[list[PlannedRun]]:
     second: list[PlannedRun] = []
     need_mt = "model-transfer" in modes or s.distill.mt_teacher_weight > 0
     need_direct = "direct" in modes or "distill" in modes
+    mt_tagger = {k: v for k, v in s.model_transfer_tagger().items() if v is not None}
     for seed in seeds if need_mt else ():
         name = f"model-transfer-seed{seed}"
         train = {"path": str(data / s.model_transfer.train), "format": "conll"}
         mt = job("", "model-transfer", seed, name, train=train,
-                 labels_keep=list(s.model_transfer.labels_keep))  # fmt: skip
+                 labels_keep=list(s.model_transfer.labels_keep), **mt_tagger)  # fmt: skip
         first.append(PlannedRun(name, "", "model-transfer", seed, "train", mt, mt_dir[seed], 0))
     for lang in exp.languages:
         files = language_files(work, lang)
@@ -205,7 +206,8 @@ def _plan_train(exp: Experiment) -> list[list[PlannedRun]]:
                 )
             if "model-transfer" in modes:
                 name = f"{lang}-model-transfer-seed{seed}"
-                run = job(lang, "model-transfer", seed, name, model=str(mt_dir[seed] / "model"))
+                run = job(lang, "model-transfer", seed, name, model=str(mt_dir[seed] / "model"),
+                          **mt_tagger)  # fmt: skip
                 workdir = work / lang / f"model-transfer-seed{seed}"
                 second.append(PlannedRun(name, lang, "model-transfer", seed, "train", run,
                                          workdir, 1))  # fmt: skip

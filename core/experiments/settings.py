@@ -421,11 +421,27 @@ class ModelTransferSettings(Settings):
     train: StrictStr = "conll2003_en/train.txt"  # under `data`
     # CoNLL has MISC and no DATE: learn the types MasakhaNER scores
     labels_keep: EntityTypes = list(MAIN_TYPES)
+    # The model-transfer model's own tagger, e.g. a multilingual encoder while the taggers of
+    # the projected data stay embedded (a model trained from scratch on English cannot read the
+    # target language). None: the experiment's `tagger`, and then its `tagger_params` and
+    # `epochs` as well; with a tagger of its own, `tagger_params` default to none.
+    tagger: StrictStr | None = None
+    tagger_params: dict[str, Any] | None = None
+    epochs: PositiveInt | None = None
 
     @field_validator("labels_keep")
     @classmethod
     def _known_types(cls, value: list[str]) -> list[str]:
         return _entity_types(value)
+
+    @field_validator("tagger")
+    @classmethod
+    def _known_tagger(cls, value: str | None) -> str | None:
+        from core.taggers import TAGGERS
+
+        if value is not None:
+            TAGGERS.get(value)
+        return value
 
 
 class EvaluationSettings(Settings):
@@ -507,8 +523,32 @@ class ExperimentSettings(Settings):
                 )
         return self
 
+    @field_validator("model_transfer")
+    @classmethod
+    def _model_transfer_params(
+        cls, value: ModelTransferSettings, info: ValidationInfo
+    ) -> ModelTransferSettings:
+        tagger = value.tagger or info.data.get("tagger")
+        if value.tagger_params is not None and tagger is not None:
+            try:
+                check_tagger_params(tagger, value.tagger_params)
+            except ConfigError as exc:
+                raise ValueError(f"tagger_params: {exc}") from None
+        return value
+
     def projection_for(self, lang: str) -> ProjectionSettings:
         return self.projection.for_language(lang)
+
+    def model_transfer_tagger(self) -> dict[str, Any]:
+        """The model-transfer jobs' tagger, tagger_params and epochs (TrainJob fields)."""
+        mt = self.model_transfer
+        if mt.tagger is None or mt.tagger == self.tagger:
+            params = self.tagger_params if mt.tagger_params is None else mt.tagger_params
+            fields = {"tagger": self.tagger, "tagger_params": dict(params)}
+        else:
+            fields = {"tagger": mt.tagger, "tagger_params": dict(mt.tagger_params or {})}
+        epochs = self.epochs if mt.epochs is None else mt.epochs
+        return {**fields, "epochs": epochs}
 
 
 # --------------------------------------------------------------------------- loading
