@@ -60,10 +60,18 @@ EXPERIMENT_CASES = [
     ("modes: [direct, telepathy]\n", "modes[1]", "'telepathy'", 1),
     ("executor: moon\n", "executor.name", "'moon'", 1),
     ("model_transfer: {tagger: magic}\n", "model_transfer.tagger", "magic", 1),
-    ("model_transfer:\n  tagger: transformers\n  tagger_params: {no_such_option: 1}\n",
-     "model_transfer: tagger_params", "no_such_option", 1),
-    ("model_transfer: {tagger_params: {no_such_option: 1}}\n", "model_transfer: tagger_params",
-     "no_such_option", 1),  # the experiment's tagger's options
+    (
+        "model_transfer:\n  tagger: transformers\n  tagger_params: {no_such_option: 1}\n",
+        "model_transfer: tagger_params",
+        "no_such_option",
+        1,
+    ),
+    (
+        "model_transfer: {tagger_params: {no_such_option: 1}}\n",
+        "model_transfer: tagger_params",
+        "no_such_option",
+        1,
+    ),  # the experiment's tagger's options
 ]
 
 
