@@ -6,11 +6,14 @@ offline candidates: spaCy's small model, the embedded tagger trained on CoNLL-20
 CoNLL-2003 train.
 
     nice -n 10 python bench/english_labeler.py [--epochs 10] [--encoder-sentences 2000]
-        [--encoder-epochs 1] [--skip-encoder] [--output bench/results/english_labeler.md]
+        [--encoder-epochs 1] [--skip-encoder] [--encoder-model FOLDER]
+        [--output bench/results/english_labeler.md]
 
 MISC is dropped on both sides. The encoder is fine-tuned on a seeded sample of
 --encoder-sentences training sentences (a CPU budget), the embedded tagger on all of them (the
-epoch kept by CoNLL dev F1).
+epoch kept by CoNLL dev F1). `--encoder-model` scores a saved tagger instead of fine-tuning one
+here, e.g. an experiment's model-transfer model (artifacts/EXPERIMENT/model-transfer/seed1/model,
+the encoder fine-tuned on all of CoNLL-2003 train).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ def main() -> None:
     parser.add_argument("--encoder-epochs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-encoder", action="store_true")
+    parser.add_argument("--encoder-model", type=Path, help="a saved tagger folder to score")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
@@ -117,7 +121,25 @@ def main() -> None:
             {s: combined([predictions[n][s] for n in order], rule) for s in sets},
         )
 
-    if not args.skip_encoder:
+    if args.encoder_model is not None:
+        from core.taggers import load_tagger
+
+        tagger = load_tagger(args.encoder_model)
+        job = args.encoder_model.parent / "job.json"  # an experiment run's record, if there
+        trained_on = "(a saved tagger)"
+        if job.exists():
+            import json
+
+            config = json.loads(job.read_text())["config"]
+            train = Path(config["train"][0]["path"])
+            trained_on = f"{train.parent.name}/{train.name} ({config.get('epochs')} epochs)"
+        row(
+            f"{tagger.name} (saved: {args.encoder_model})",
+            trained_on,
+            0,
+            {name: tagger.predict([s.tokens for s in ss]) for name, ss in sets.items()},
+        )
+    elif not args.skip_encoder:
         train = read_conll_types(folder / "train.txt")
         sample = random.Random(args.seed).sample(train, min(args.encoder_sentences, len(train)))
         tagger = get_tagger(
