@@ -5,6 +5,7 @@ module: tests/test_results.py."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from core.cli import main as xner
+from core.cli.commands.experiment import _restrict
 from core.errors import ConfigError
 from core.experiments import plan as ex
 from core.experiments.results import aggregate, load_rows, rows_from_runs
@@ -193,6 +195,13 @@ def test_model_transfer_can_have_its_own_tagger(shared_data, monkeypatch, tmp_pa
     teachers = [Path(t["path"]).parent.name for t in distill.config["teachers"]]
     assert teachers == ["direct-seed1", "direct-seed2", "direct-seed3", "seed2"]
     assert distill.config["teacher_weights"] == [1.0, 1.0, 1.0, 3.0]  # as much as the ensemble
+    training = next(r for r in mt if not r.lang)
+    assert training.config["test"][0]["path"].endswith("conll2003_en/test.txt")
+    # a part of the languages plans the same training job: a later full run reuses it
+    part = ex.load_experiment(tmp_path / "encoder.yaml")
+    _restrict(part, argparse.Namespace(languages=["pcm"], seeds=None, modes=["direct"]))
+    again = next(r for p in ex.plan(part) for r in p if r.name == training.name)
+    assert again.config == training.config
     flagship = [r for p in ex.plan(ex.load_experiment(ROOT / "configs" / "flagship.yaml",
                                                       data=str(shared_data))) for r in p]  # fmt: skip
     assert {r.config["setup"]["id"] for r in runs if r.lang}.isdisjoint(

@@ -5,9 +5,9 @@ it into PlannedRuns, each holding a typed job (core.training's TrainJob, or the 
 the shared setup its result row is compared on (core.experiments.results); `prepare` builds the
 inputs no run makes (the projected MasakhaNER training data).
 
-`job: train` plans two phases: 1) model-transfer training per seed, direct per language and seed;
-2) distill per language and seed (teachers: the direct models), model-transfer evaluated per
-language. `job: demo` is the plain product of languages, modes and seeds with made-up scores.
+`job: train` plans two phases: 1) model-transfer training per seed (scored on the source test
+set), direct per language and seed; 2) distill per language and seed (teachers: the direct
+models), model-transfer evaluated per language. `job: demo` is the plain product of languages, modes and seeds with made-up scores.
 """
 
 from __future__ import annotations
@@ -89,9 +89,10 @@ def check_inputs(exp: Experiment) -> None:
             if not p.exists():
                 raise fail(f"language {lang!r}: {p} not found")
     if "model-transfer" in s.modes or s.distill.mt_teacher_weight > 0:
-        train = exp.data / s.model_transfer.train
-        if not train.exists():
-            raise fail(f"model_transfer.train: {train} not found")
+        for key in ("train", "test"):
+            path = exp.data / getattr(s.model_transfer, key)
+            if not path.exists():
+                raise fail(f"model_transfer.{key}: {path} not found")
 
 
 # --------------------------------------------------------------------------- planning
@@ -184,7 +185,8 @@ def _plan_train(exp: Experiment) -> list[list[PlannedRun]]:
     for seed in seeds if need_mt else ():
         name = f"model-transfer-seed{seed}"
         train = {"path": str(data / s.model_transfer.train), "format": "conll"}
-        mt = job("", "model-transfer", seed, name, train=train,
+        source_test = {"path": str(data / s.model_transfer.test), "format": "conll"}
+        mt = job("", "model-transfer", seed, name, train=train, test=source_test,
                  labels_keep=list(s.model_transfer.labels_keep), **mt_tagger)  # fmt: skip
         first.append(PlannedRun(name, "", "model-transfer", seed, "train", mt, mt_dir[seed], 0))
     for lang in exp.languages:

@@ -419,6 +419,10 @@ class DistillSettings(Settings):
 
 class ModelTransferSettings(Settings):
     train: StrictStr = "conll2003_en/train.txt"  # under `data`
+    # Where the trained source-language model is scored (its training run's own metrics; the
+    # rows score it on each target language): the source test set, so that the job is the same
+    # whichever part of the experiment's languages a run plans.
+    test: StrictStr = "conll2003_en/test.txt"  # under `data`
     # CoNLL has MISC and no DATE: learn the types MasakhaNER scores
     labels_keep: EntityTypes = list(MAIN_TYPES)
     # The model-transfer model's own tagger, e.g. a multilingual encoder while the taggers of
