@@ -195,25 +195,27 @@ def test_translator_keeps_counts(name, src, tgt, translations_file):
 TOKENS = [SOURCE, [], ["Hello"], "She flew from Paris to New York on Monday .".split()]
 
 
-def offline_params(name: str, tiny_tagger: Path, tiny_conll: Path) -> dict:
+def offline_params(name: str, tiny_tagger: Path, tiny_conll: Path, tiny_bert: Path) -> dict:
     """Parameters that keep labeler `name` small and offline in a test: a saved tiny tagger where
-    a model folder is required, tiny CoNLL files (1 epoch, small sizes) where the labeler trains
-    its own, and the same for each labeler a combining labeler builds by default."""
+    a model folder is required, tiny CoNLL files (1 epoch, small sizes; the tiny BERT for an
+    encoder) where the labeler trains its own, and the same for each labeler a combining labeler
+    builds by default."""
     factory = LABELERS.get(name)
     hints, defaults = parameter_hints(factory), parameter_defaults(factory)
     params: dict = {}
     if "model" in hints and "model" not in defaults:
         params["model"] = str(tiny_tagger)
     if "train" in hints and "dev" in hints:
-        embedded = parameter_hints(TAGGERS.get("embedded"))
-        params |= {
-            "train": str(tiny_conll),
-            "dev": str(tiny_conll),
-            "epochs": 1,
-            "tagger_params": {k: v for k, v in SMALL.items() if k in embedded},
-        }
+        kind = getattr(factory, "tagger_kind", "embedded")
+        if kind == "transformers":
+            small = {"model": str(tiny_bert), "layers": 0, "threads": 1}
+        else:
+            small = {k: v for k, v in SMALL.items() if k in parameter_hints(TAGGERS.get(kind))}
+        params |= {"train": str(tiny_conll), "dev": str(tiny_conll), "epochs": 1,
+                   "tagger_params": small}  # fmt: skip
     if "labeler_params" in hints:
-        inner = {n: offline_params(n, tiny_tagger, tiny_conll) for n in defaults["labelers"]}
+        inner = {n: offline_params(n, tiny_tagger, tiny_conll, tiny_bert)
+                 for n in defaults["labelers"]}  # fmt: skip
         params["labeler_params"] = {n: p for n, p in inner.items() if p}
     return params
 
@@ -246,7 +248,7 @@ def tiny_conll(tmp_path, monkeypatch) -> Path:
 @pytest.mark.parametrize("name", every(LABELERS))
 def test_labeler_gives_one_valid_tag_per_token(name, tiny_bert, tiny_tagger, tiny_conll):
     hints = parameter_hints(LABELERS.get(name))
-    params = offline_params(name, tiny_tagger, tiny_conll)
+    params = offline_params(name, tiny_tagger, tiny_conll, tiny_bert)
     if "sentences" in hints:  # labels from given sentences (the tokens must match)
         gold = [["B-PER", "I-PER", "O", "O", "B-LOC", "O"], [], ["O"], ["O"] * len(TOKENS[3])]
         params["sentences"] = [Sentence(list(t), g) for t, g in zip(TOKENS, gold)]

@@ -131,6 +131,31 @@ def test_conll_embedded_labeler_trains_once_and_caches(tmp_path, monkeypatch):
         get_labeler("conll-embedded", train=str(tmp_path / "missing.txt"), dev=str(dev))
 
 
+def test_conll_encoder_labeler_fine_tunes_an_encoder_once(tmp_path, monkeypatch):
+    from core.labelers import ConllEncoderLabeler
+    from tests.model_support import save_tiny_bert
+
+    monkeypatch.setenv("XNER_HOME", str(tmp_path / "home"))
+    bert = save_tiny_bert(tmp_path / "bert", head=False, seed=1)
+    sentences = [(["Ana", "lives", "in", "Lagos"], ["B-PER", "O", "O", "B-LOC"])] * 4
+    train = tmp_path / "train.txt"
+    _write_conll(train, sentences)
+    params = {"model": str(bert), "layers": 0, "threads": 1}
+    labeler = get_labeler("conll-encoder", train=str(train), dev=str(train), tagger_params=params)
+    assert labeler.tagger.name == "transformers"
+    [folder] = (tmp_path / "home" / "models" / "labelers").iterdir()
+    assert folder.name.startswith("conll-encoder-")
+    [tags] = labeler.label([["Ana", "lives", "in", "Lagos"]])
+    assert len(tags) == 4
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the cached model should have been reused")
+
+    monkeypatch.setattr(ConllEncoderLabeler, "_train", no_training)
+    again = get_labeler("conll-encoder", train=str(train), dev=str(train), tagger_params=params)
+    assert again.label([["Ana", "lives", "in", "Lagos"]]) == [tags]
+
+
 def test_tagger_labeler_drops_types_outside_types(tmp_path):
     from core.taggers import get_tagger
 

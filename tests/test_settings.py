@@ -60,6 +60,7 @@ EXPERIMENT_CASES = [
     ("modes: [direct, telepathy]\n", "modes[1]", "'telepathy'", 1),
     ("executor: moon\n", "executor.name", "'moon'", 1),
     ("model_transfer: {tagger: magic}\n", "model_transfer.tagger", "magic", 1),
+    ("projection: {source_labeler_params: {bogus: 1}}\n", "source_labeler_params", "bogus", 1),
     (
         "model_transfer:\n  tagger: transformers\n  tagger_params: {no_such_option: 1}\n",
         "model_transfer: tagger_params",
@@ -148,6 +149,19 @@ def test_defaults_are_defined_once_and_agree():
     from core.cli.options import DEFAULT_METHOD
 
     assert ProjectionSettings().method == DEFAULT_METHOD
+
+
+def test_labeler_params_reach_the_cache_key_only_when_given():
+    plain = validate(ProjectionSettings, {})
+    assert "labeler_params" not in plain.cache_key()  # caches made before the setting stay valid
+    params = {
+        "labelers": ["conll-encoder", "spacy"],
+        "labeler_params": {"spacy": {"types": ["DATE"]}},
+    }
+    union = validate(
+        ProjectionSettings, {"source_labeler": "union", "source_labeler_params": params}
+    )
+    assert union.cache_key()["labeler_params"] == params
 
 
 def test_per_language_projection_overrides_the_shared_settings():

@@ -89,7 +89,8 @@ def prepare_language(
         if s and t and len(s) <= 200 and len(t) <= 200:
             src_tokens.append(s)
             tgt_tokens.append(t)
-    tags = get_labeler(projection.source_labeler).label(src_tokens)
+    labeler = get_labeler(projection.source_labeler, **projection.source_labeler_params)
+    tags = labeler.label(src_tokens)
     sources = [
         Sentence(s, t, id=str(n), lang="en") for n, (s, t) in enumerate(zip(src_tokens, tags))
     ]

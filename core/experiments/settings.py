@@ -266,6 +266,7 @@ class ProjectionOverride(Settings):
     """Per-language projection settings: any key given replaces the shared one."""
 
     source_labeler: StrictStr | None = None
+    source_labeler_params: dict[str, Any] | None = None
     aligner: StrictStr | None = None
     aligner_params: dict[str, Any] | None = None
     method: StrictStr | None = None
@@ -281,6 +282,7 @@ class ProjectionSettings(Settings):
     teach the tagger that its words are O)."""
 
     source_labeler: StrictStr = "spacy"
+    source_labeler_params: dict[str, Any] = {}
     aligner: StrictStr = "eflomal"
     aligner_params: dict[str, Any] = {}
     # The best measured method (bench/projection.py: Europarl-NER de/es F1 0.901 vs 0.848 for
@@ -297,6 +299,15 @@ class ProjectionSettings(Settings):
         from core.labelers import LABELERS
 
         LABELERS.get(value)
+        return value
+
+    @field_validator("source_labeler_params")
+    @classmethod
+    def _labeler_params(cls, value: dict, info: ValidationInfo) -> dict:
+        from core.labelers import LABELERS
+
+        if "source_labeler" in info.data:  # checked, not built: building one may train it
+            LABELERS.check_params(info.data["source_labeler"], value)
         return value
 
     @field_validator("aligner")
@@ -357,8 +368,11 @@ class ProjectionSettings(Settings):
 
     def cache_key(self) -> dict:
         """What the projected files depend on (core.experiments.masakhaner caches by it)."""
+        labeler = {"labeler": self.source_labeler}
+        if self.source_labeler_params:  # only then: older caches and setups keep their keys
+            labeler["labeler_params"] = dict(self.source_labeler_params)
         return {
-            "labeler": self.source_labeler,
+            **labeler,
             "aligner": self.aligner,
             "aligner_params": dict(self.aligner_params),
             "method": self.method,
