@@ -7,7 +7,8 @@ inputs no run makes (the projected MasakhaNER training data).
 
 `job: train` plans two phases: 1) model-transfer training per seed (scored on the source test
 set), direct per language and seed; 2) distill per language and seed (teachers: the direct
-models), model-transfer evaluated per language. `job: demo` is the plain product of languages, modes and seeds with made-up scores.
+models), model-transfer evaluated per language. `job: demo` is the plain product of languages,
+modes and seeds with made-up scores.
 """
 
 from __future__ import annotations
