@@ -293,6 +293,15 @@ def test_a_rebuilt_input_or_a_crash_is_not_mistaken_for_a_finished_run(tmp_path)
     assert finished_metrics(run) is None
     record_job(run)  # the rerun starts ... and crashes before writing metrics
     assert finished_metrics(run) is None
+    save_metrics(run, {"f1": 0.25})
+    # another setup only (e.g. the experiment's distill settings changed): the same computation
+    resetup = validate(TrainJob, {**run.config, "setup": {"id": "x", "family": "y", "label": "z",
+                                                          "settings": {}}})  # fmt: skip
+    again = ex.PlannedRun(run.name, "yor", "direct", 1, "train", resetup, run.workdir)
+    assert finished_metrics(again) == {"f1": 0.25}
+    other = validate(TrainJob, {**run.config, "seed": 2})  # another job
+    assert finished_metrics(ex.PlannedRun(run.name, "yor", "direct", 2, "train", other,
+                                          run.workdir)) is None  # fmt: skip
 
 
 def test_part_of_the_plan_from_the_command_line(tmp_path, capsys):

@@ -6,8 +6,8 @@
 - a run-manager executor (core.runs: local, slurm, submitit-local): background runs with a
   record in the run registry, `parallel` at a time; they show on the app's Runs page.
 
-Whatever the executor, a run whose workdir holds the metrics of the identical job (same config,
-same input files) is reused, so a crashed experiment continues where it stopped; a failed run is
+Whatever the executor, a run whose workdir holds the metrics of the identical job (same config
+but for its setup, same input files) is reused, so a crashed experiment continues where it stopped; a failed run is
 recorded and the others go on.
 """
 
@@ -167,11 +167,18 @@ def finished_metrics(run: PlannedRun) -> dict | None:
     if not (job_file.exists() and metrics_file.exists()):
         return None
     try:
-        if json.loads(job_file.read_text()) != _job_record(run):
+        if _computed(json.loads(job_file.read_text())) != _computed(_job_record(run)):
             return None
         return json.loads(metrics_file.read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
         return None
+
+
+def _computed(record: dict) -> dict:
+    """What a job computes: its record less the setup. The setup is what its row is compared
+    on (the experiment's settings, e.g. its distill settings for a direct run), not an input:
+    a run whose setup alone changed is the same run, and its row takes the new setup."""
+    return {**record, "config": {k: v for k, v in record["config"].items() if k != "setup"}}
 
 
 def _inputs(config: dict) -> dict[str, list]:
