@@ -81,60 +81,75 @@ def test_train_experiment_checks_its_data(tmp_path, monkeypatch):
         ex.load_experiment(path)
 
 
+def load_config(stem: str, shared_data: Path, tmp_path: Path) -> ex.Experiment:
+    """configs/STEM.yaml with `data` pointed at the shared data (run from the repository)."""
+    config = yaml.safe_load((ROOT / "configs" / f"{stem}.yaml").read_text())
+    config["data"] = str(shared_data)
+    (tmp_path / f"{stem}.yaml").write_text(yaml.safe_dump(config))
+    return ex.load_experiment(tmp_path / f"{stem}.yaml")
+
+
 @pytest.mark.parametrize(
     ("name", "differs_in"),
     [
-        ("flagship_dev", set()),
         ("flagship_dev_labeler", {"source_labeler"}),
         ("flagship_dev_encoder", {"aligner", "aligner_params", "method"}),
+        ("flagship_dev_labeler_encoder", {"source_labeler", "source_labeler_params"}),
+        ("flagship_dev_distill", set()),
+        ("flagship_dev_mt_teacher", set()),
     ],
 )
-def test_the_dev_configs_are_the_flagship_on_the_dev_split(
+def test_the_dev_configs_differ_from_their_baseline_in_what_they_test(
     name, differs_in, shared_data, monkeypatch, tmp_path
 ):
-    """The dev variants choose the flagship's settings: each must differ from it only in the
-    projection settings it tests (the encoder's method is yor's already), and score direct
-    seed 1 on dev, never test."""
+    """The dev variants choose the flagship's settings on the dev split (never test): each
+    differs from the baseline, flagship_dev (the flagship's settings before the encoder
+    labeler), only in the projection settings it tests (the encoder's method is yor's already),
+    with the same taggers."""
     monkeypatch.chdir(ROOT)
-
-    def load(stem: str) -> ex.Experiment:
-        config = yaml.safe_load((ROOT / "configs" / f"{stem}.yaml").read_text())
-        config["data"] = str(shared_data)
-        (tmp_path / f"{stem}.yaml").write_text(yaml.safe_dump(config))
-        return ex.load_experiment(tmp_path / f"{stem}.yaml")
-
-    flagship, variant = load("flagship").settings, load(name)
+    base = load_config("flagship_dev", shared_data, tmp_path).settings
+    variant = load_config(name, shared_data, tmp_path)
     runs = [r for p in ex.plan(variant) for r in p]
-    assert {(r.mode, r.seed) for r in runs} == {("direct", 1)}
+    assert {r.seed for r in runs} == {1}
     for r in runs:
-        assert r.config["test"][0]["path"].endswith(f"masakhaner2/{r.lang}/dev.txt")
+        if r.lang:
+            assert r.config["test"][0]["path"].endswith(f"masakhaner2/{r.lang}/dev.txt")
     for key in ("tagger", "tagger_params", "epochs"):
-        assert getattr(variant.settings, key) == getattr(flagship, key)
+        assert getattr(variant.settings, key) == getattr(base, key)
     for lang in variant.languages:
         ours = variant.settings.projection_for(lang).model_dump()
-        theirs = flagship.projection_for(lang).model_dump()
+        theirs = base.projection_for(lang).model_dump()
         changed = {k for k in ours if ours[k] != theirs[k]}
         assert changed <= differs_in and bool(changed) == bool(differs_in), lang
 
 
+def test_the_flagship_takes_what_dev_chose(shared_data, monkeypatch, tmp_path):
+    """configs/flagship.yaml = the dev-chosen settings: flagship_dev_labeler_encoder's
+    projection, flagship_dev's taggers, flagship_dev_mt_teacher's model-transfer model."""
+    monkeypatch.chdir(ROOT)
+    flagship = load_config("flagship", shared_data, tmp_path).settings
+    labeler = load_config("flagship_dev_labeler_encoder", shared_data, tmp_path).settings
+    teacher = load_config("flagship_dev_mt_teacher", shared_data, tmp_path).settings
+    assert flagship.projection == labeler.projection
+    for key in ("tagger", "tagger_params", "epochs"):
+        assert getattr(flagship, key) == getattr(labeler, key)
+    assert flagship.model_transfer == teacher.model_transfer
+    assert flagship.evaluation.test == "masakhaner2/{lang}/test.txt" and flagship.seeds == [1, 2, 3]
+
+
 def test_the_mt_teacher_dev_pair_differs_in_the_teacher_only(shared_data, monkeypatch, tmp_path):
-    """flagship_dev_distill and flagship_dev_mt_teacher choose whether the encoder teaches: the
-    flagship on dev, seed 1, the same projection and taggers; only model transfer's tagger and
+    """flagship_dev_distill and flagship_dev_mt_teacher choose whether the encoder teaches:
+    flagship_dev's settings on dev, seed 1, all five languages; only model transfer's tagger and
     its weight as a teacher differ."""
     monkeypatch.chdir(ROOT)
-    configs = {}
-    for stem in ("flagship", "flagship_dev_distill", "flagship_dev_mt_teacher"):
-        config = yaml.safe_load((ROOT / "configs" / f"{stem}.yaml").read_text())
-        config["data"] = str(shared_data)
-        (tmp_path / f"{stem}.yaml").write_text(yaml.safe_dump(config))
-        configs[stem] = ex.load_experiment(tmp_path / f"{stem}.yaml").settings
-    flagship, base, encoder = configs.values()
+    base = load_config("flagship_dev_distill", shared_data, tmp_path).settings
+    encoder = load_config("flagship_dev_mt_teacher", shared_data, tmp_path).settings
+    flagship = load_config("flagship", shared_data, tmp_path).settings
     assert base.evaluation.test == encoder.evaluation.test == "masakhaner2/{lang}/dev.txt"
     assert base.seeds == encoder.seeds == [1] and base.languages == flagship.languages
-    for key in ("projection", "tagger", "tagger_params", "epochs"):
-        assert getattr(base, key) == getattr(encoder, key) == getattr(flagship, key), key
-    assert base.distill == flagship.distill
-    assert encoder.distill.model_dump() == {**base.distill.model_dump(), "mt_teacher_weight": 1.0}
+    assert base.distill.model_dump() == {**encoder.distill.model_dump(), "mt_teacher_weight": 0.0}
+    assert encoder.distill.mt_teacher_weight == 1.0
+    assert base.model_transfer_tagger()["tagger"] == "embedded"
     assert encoder.model_transfer_tagger()["tagger"] == "transformers"
 
 
@@ -208,7 +223,10 @@ def test_model_transfer_can_have_its_own_tagger(shared_data, monkeypatch, tmp_pa
         r.config["setup"]["id"] for r in flagship if r.lang
     )  # another model-transfer model: rows of another setup
     # without a tagger of its own, model transfer keeps the experiment's tagger and options
-    plain = next(r for r in flagship if r.name == "model-transfer-seed1").config
+    config["model_transfer"] = {"train": "conll2003_en/train.txt"}
+    (tmp_path / "plain.yaml").write_text(yaml.safe_dump(config))
+    planned = [r for p in ex.plan(ex.load_experiment(tmp_path / "plain.yaml")) for r in p]
+    plain = next(r for r in planned if r.name == "model-transfer-seed1").config
     assert plain["tagger"] == "embedded" and plain["tagger_params"]["o_weight"] == 0.3
 
 
