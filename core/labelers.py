@@ -283,7 +283,10 @@ class ConllEncoderLabeler(ConllTrainedLabeler):
     """The `transformers` tagger fine-tuning multilingual e5-small's first 6 layers on CoNLL-2003
     (about 5 min per epoch on one CPU thread). With the flagship's compact e5-small folder:
     F1 (PER/ORG/LOC) 0.914 on CoNLL-2003 test and 0.749 on Europarl-NER English, against
-    spaCy's 0.593 / 0.578 (bench/results/english_labeler.md)."""
+    spaCy's 0.593 / 0.578 (bench/results/english_labeler.md). By default the materialised
+    e5-small with its vocabulary trimmed to CoNLL's pieces (other words are split into shorter
+    kept pieces); the flagship passes its compact folder, whose pieces cover MAFAND's English
+    side as well, with `trim_vocab: false`."""
 
     name = "conll-encoder"
     tagger_kind = "transformers"
