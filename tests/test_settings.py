@@ -151,6 +151,16 @@ def test_defaults_are_defined_once_and_agree():
     assert ProjectionSettings().method == DEFAULT_METHOD
 
 
+def test_a_key_given_twice_is_an_error_naming_its_second_line(tmp_path, capsys):
+    path = experiment_file(tmp_path, "distill: {mt_teacher_weight: 1.0}\nepochs: 3\ndistill: {}\n")
+    code = xner(["experiment", str(path), "--dry-run"])
+    base = len(yaml.safe_dump(BASE, sort_keys=False).splitlines())
+    assert_one_line_error(capsys, code, f"{path}:{base + 3}: distill: given twice")
+    nested = experiment_file(tmp_path, "distill:\n  hard_weight: 0.5\n  hard_weight: 0.0\n")
+    with pytest.raises(ConfigError, match="hard_weight: given twice"):
+        load_settings(ExperimentSettings, nested)
+
+
 def test_labeler_params_reach_the_cache_key_only_when_given():
     plain = validate(ProjectionSettings, {})
     assert "labeler_params" not in plain.cache_key()  # caches made before the setting stay valid

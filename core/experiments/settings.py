@@ -642,7 +642,27 @@ def read_yaml(path: str | Path) -> tuple[Any, Any]:
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+    _no_duplicate_keys(root, path)
     return data, root
+
+
+def _no_duplicate_keys(node: Any, path: str | Path) -> None:
+    """A key given twice in one mapping is an error: YAML loaders keep the last one silently
+    (a second `distill:` section would drop the first one's settings)."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise ConfigError(f"{path}:{key.start_mark.line + 1}: {key.value}: given "
+                                      f"twice in the same section")  # fmt: skip
+                seen.add(key.value)
+            _no_duplicate_keys(value, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _no_duplicate_keys(item, path)
 
 
 def load_settings(model: type[Settings], path: str | Path) -> Any:
