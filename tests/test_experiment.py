@@ -230,6 +230,39 @@ def test_model_transfer_can_have_its_own_tagger(shared_data, monkeypatch, tmp_pa
     assert plain["tagger"] == "embedded" and plain["tagger_params"]["o_weight"] == 0.3
 
 
+def test_the_model_transfer_teacher_per_language(shared_data, monkeypatch, tmp_path):
+    """distill.languages.LANG.mt_teacher_weight: the encoder teaches where it was chosen; the
+    other languages' jobs and setups are those of an experiment without it."""
+    monkeypatch.chdir(ROOT)
+    config = yaml.safe_load((ROOT / "configs" / "flagship.yaml").read_text())
+    config["data"] = str(shared_data)
+    config["modes"] = ["direct", "distill"]
+    config["distill"]["mt_teacher_weight"] = 0.0
+    (tmp_path / "plain.yaml").write_text(yaml.safe_dump(config))
+    config["distill"]["languages"] = {"hau": {"mt_teacher_weight": 1.0}}
+    (tmp_path / "hau.yaml").write_text(yaml.safe_dump(config))
+    plain = {r.name: r for p in ex.plan(ex.load_experiment(tmp_path / "plain.yaml")) for r in p}
+    hau = {r.name: r for p in ex.plan(ex.load_experiment(tmp_path / "hau.yaml")) for r in p}
+    assert "model-transfer-seed1" in hau and "model-transfer-seed1" not in plain
+    assert len(hau["hau-distill-seed2"].config["teachers"]) == 4
+    assert hau["hau-distill-seed2"].config["teacher_weights"][-1] == 3.0
+
+    def job(run: ex.PlannedRun) -> dict:
+        return {k: v for k, v in run.config.items() if k != "setup"}
+
+    yor, yor_plain = hau["yor-distill-seed2"].config, plain["yor-distill-seed2"].config
+    assert job(hau["yor-distill-seed2"]) == job(plain["yor-distill-seed2"])
+    assert yor["setup"]["id"] == yor_plain["setup"]["id"]  # comparable rows (another family)
+    assert (
+        hau["hau-direct-seed1"].config["setup"]["id"]
+        != (plain["hau-direct-seed1"].config["setup"]["id"])
+    )
+    config["distill"]["languages"] = {"swa": {"mt_teacher_weight": 1.0}}
+    (tmp_path / "swa.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match="distill.languages.swa: not one of"):
+        ex.load_experiment(tmp_path / "swa.yaml")
+
+
 # --------------------------------------------------------------------------- whole experiments
 
 

@@ -89,7 +89,7 @@ def check_inputs(exp: Experiment) -> None:
         for p in needed:
             if not p.exists():
                 raise fail(f"language {lang!r}: {p} not found")
-    if "model-transfer" in s.modes or s.distill.mt_teacher_weight > 0:
+    if s.needs_model_transfer():
         for key in ("train", "test"):
             path = exp.data / getattr(s.model_transfer, key)
             if not path.exists():
@@ -180,7 +180,7 @@ def _plan_train(exp: Experiment) -> list[list[PlannedRun]]:
                   for lang in exp.languages for seed in seeds}  # fmt: skip
     first: list[PlannedRun] = []
     second: list[PlannedRun] = []
-    need_mt = "model-transfer" in modes or s.distill.mt_teacher_weight > 0
+    need_mt = s.needs_model_transfer()
     need_direct = "direct" in modes or "distill" in modes
     mt_tagger = {k: v for k, v in s.model_transfer_tagger().items() if v is not None}
     for seed in seeds if need_mt else ():
@@ -220,9 +220,9 @@ def _plan_train(exp: Experiment) -> list[list[PlannedRun]]:
                 teachers = [TeacherSpec(path=str(direct_dir[lang, k] / "model"))
                             for k in teacher_seeds]  # fmt: skip
                 weights = [1.0] * len(teachers)
-                if s.distill.mt_teacher_weight > 0:
+                if s.distill.mt_weight(lang) > 0:
                     teachers.append(TeacherSpec(path=str(mt_dir[seed] / "model")))
-                    weights.append(s.distill.mt_teacher_weight * len(teacher_seeds))
+                    weights.append(s.distill.mt_weight(lang) * len(teacher_seeds))
                 fields = {
                     "train": projected,
                     "unlabelled": unlabelled,

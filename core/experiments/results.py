@@ -103,7 +103,6 @@ def experiment_setup(exp, lang: str) -> dict:
             "tagger": s.tagger,
             "tagger_params": dict(s.tagger_params),
             "epochs": s.epochs,
-            "distill": s.distill.model_dump(),
             "model_transfer": s.model_transfer.model_dump(),
         }
         projection = s.projection_for(lang)
@@ -111,10 +110,13 @@ def experiment_setup(exp, lang: str) -> dict:
         if "masakhaner2" in s.distill.unlabelled:
             files.append(exp.data / "masakhaner2" / lang / "train.txt")
         files.append(exp.data / s.model_transfer.train)
-        shared.update(common, projection={**projection.cache_key(),
-                                          "parallel": projection.parallel})  # fmt: skip
+        shared.update(
+            common,
+            distill=s.distill.for_language(lang),
+            projection={**projection.cache_key(), "parallel": projection.parallel},
+        )
         shared["data"] = data_digests([f for f in files if f.exists()], exp.data)
-        family.update(common, projection=s.projection.model_dump())
+        family.update(common, distill=s.distill.model_dump(), projection=s.projection.model_dump())
     else:
         shared["demo"] = family["demo"] = s.demo.model_dump()
     return _setup(shared, family, f"{exp.name} [{fingerprint(family)[:6]}]")

@@ -418,17 +418,38 @@ class ExecutorSettings(Settings):
 # --------------------------------------------------------------------------- experiment
 
 
+class DistillOverride(Settings):
+    """Per-language distill settings: any key given replaces the shared one."""
+
+    mt_teacher_weight: Weight | None = None
+
+
 class DistillSettings(Settings):
     student_epochs: PositiveInt | None = None  # None: as `epochs`
     teachers: Literal["direct-ensemble", "direct-same-seed"] = "direct-ensemble"
     hard_weight: Weight = HARD_WEIGHT
-    mt_teacher_weight: Weight = 0.0  # weight of the model-transfer model as one more teacher
+    # Weight of the model-transfer model as one more teacher, relative to the whole direct
+    # ensemble (1.0: as much as all direct teachers together).
+    mt_teacher_weight: Weight = 0.0
     # the unlabelled target text the teachers label: MasakhaNER train text (labels dropped)
     # and the target side of the parallel corpus
     unlabelled: Annotated[list[Literal["masakhaner2", "mafand"]], Field(min_length=1)] = [
         "masakhaner2",
         "mafand",
     ]
+    languages: dict[str, DistillOverride] = {}  # per-language overrides
+
+    def mt_weight(self, lang: str) -> float:
+        """`lang`'s weight of the model-transfer teacher."""
+        return self.for_language(lang)["mt_teacher_weight"]
+
+    def for_language(self, lang: str) -> dict[str, Any]:
+        """The shared settings with `languages[lang]`'s overrides applied (no `languages`)."""
+        shared = self.model_dump(exclude={"languages"})
+        override = self.languages.get(lang)
+        if override is not None:
+            shared.update(override.model_dump(exclude_none=True))
+        return shared
 
 
 class ModelTransferSettings(Settings):
@@ -532,14 +553,21 @@ class ExperimentSettings(Settings):
 
     @model_validator(mode="after")
     def _overrides_name_languages(self) -> ExperimentSettings:
-        for lang in self.projection.languages:
-            if lang not in self.languages:
-                raise PydanticCustomError(
-                    "unused_override",
-                    "projection.languages.{lang}: not one of the experiment's languages",
-                    {"lang": lang},
-                )
+        for section in ("projection", "distill"):
+            for lang in getattr(self, section).languages:
+                if lang not in self.languages:
+                    raise PydanticCustomError(
+                        "unused_override",
+                        "{section}.languages.{lang}: not one of the experiment's languages",
+                        {"section": section, "lang": lang},
+                    )
         return self
+
+    def needs_model_transfer(self) -> bool:
+        """Whether a model-transfer model is trained: its mode, or a language's teacher."""
+        return "model-transfer" in self.modes or any(
+            self.distill.mt_weight(lang) > 0 for lang in self.languages
+        )
 
     @field_validator("model_transfer")
     @classmethod

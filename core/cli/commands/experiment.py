@@ -95,9 +95,10 @@ def _restrict(exp, args: argparse.Namespace) -> None:
             raise ConfigError(f"--languages: {', '.join(unknown)} not in {exp.path}'s languages "
                               f"({', '.join(exp.languages)})")  # fmt: skip
         data["languages"] = list(args.languages)
-        overrides = data["projection"]["languages"]
-        data["projection"]["languages"] = {k: v for k, v in overrides.items()
-                                           if k in args.languages}  # fmt: skip
+        for section in ("projection", "distill"):
+            overrides = data[section]["languages"]
+            data[section]["languages"] = {k: v for k, v in overrides.items()
+                                          if k in args.languages}  # fmt: skip
     if args.seeds:
         data["seeds"] = list(args.seeds)
     if args.modes:
