@@ -27,7 +27,7 @@ from pydantic import Field
 
 from core.data.tags import ONTONOTES_TO_CONLL, map_spans, repair_iob2, spans_to_tags, tags_to_spans
 from core.data.types import Sentence, Span
-from core.errors import ConfigError, OfflineError
+from core.errors import ConfigError
 from core.homes import shared_data
 from core.registry import Registry
 
@@ -134,18 +134,14 @@ class TransformersLabeler(Labeler):
         import torch
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-        from core.models import resolve_model
+        from core.models import resolve_model, unloadable
 
         model = resolve_model(model)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model)
             self.model = AutoModelForTokenClassification.from_pretrained(model)
         except OSError as exc:
-            raise OfflineError(
-                f"cannot load token-classification model {model!r}: not a local folder and the "
-                f"Hugging Face Hub is not reachable ({exc.__class__.__name__}). Download it where "
-                "the Hub is reachable and pass the folder instead."
-            ) from None
+            raise unloadable("token-classification model", model, exc) from None
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model.to(self.device).eval()
         self.types = tuple(types) if types is not None else None

@@ -27,8 +27,8 @@ from tqdm import tqdm
 from core.aligners.base import ALIGNERS, Aligner, TokenPair
 from core.aligners.simalign_aligner import Layer, encoder_config
 from core.data.types import Alignment, Link
-from core.errors import ConfigError, OfflineError
-from core.models import resolve_model
+from core.errors import ConfigError
+from core.models import resolve_model, unloadable
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +128,7 @@ class AwesomeAligner(Aligner):
             except OSError as exc:
                 if Path(self.model).is_dir():
                     raise ConfigError(f"cannot load encoder from {self.model}: {exc}") from None
-                raise OfflineError(
-                    f"cannot load encoder {self.model!r} from the Hugging Face Hub: {exc}. "
-                    "Pass a local model folder instead (e.g. model=/path/to/encoder)."
-                ) from None
+                raise unloadable("encoder", self.model, exc) from None
             if not getattr(tokenizer, "is_fast", False):
                 raise ConfigError(f"{self.model} has no fast tokenizer (needed for word ids)")
             limit = tokenizer.model_max_length

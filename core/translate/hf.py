@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from core.errors import ConfigError, OfflineError
+from core.errors import ConfigError
 from core.translate.base import TRANSLATORS, BatchSize, CacheSpec, Translator
 from core.translate.langcodes import canonical, model_code
 
@@ -26,18 +26,15 @@ Family = Literal[FAMILIES]
 def _load(model: str):  # noqa: ANN202 - (tokenizer, model)
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
+    from core.models import unloadable
+
     if not Path(model).is_dir() and (model.startswith((".", "/", "~")) or model.count("/") > 1):
         raise ConfigError(f"translation model folder {model!r} not found")
     try:
         tokenizer = AutoTokenizer.from_pretrained(model)
         network = AutoModelForSeq2SeqLM.from_pretrained(model)
     except OSError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise OfflineError(
-            f"cannot load translation model {model!r}: not a local folder and the Hugging Face "
-            f"Hub is not reachable or has no such model ({first}). Download it where the Hub is "
-            "reachable (huggingface-cli download ...) and pass the folder instead."
-        ) from None
+        raise unloadable("translation model", model, exc) from None
     except ValueError as exc:  # malformed repo ids, unknown architectures
         raise ConfigError(f"cannot load translation model {model!r}: {exc}") from None
     return tokenizer, network
