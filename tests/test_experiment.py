@@ -95,6 +95,10 @@ def load_config(stem: str, shared_data: Path, tmp_path: Path) -> ex.Experiment:
         ("flagship_dev_labeler", {"source_labeler"}),
         ("flagship_dev_encoder", {"aligner", "aligner_params", "method"}),
         ("flagship_dev_labeler_encoder", {"source_labeler", "source_labeler_params"}),
+        (  # yor without its override: the shared heuristic over grow-diag-final-and
+            "flagship_dev_labeler_encoder_yor_heuristic",
+            {"source_labeler", "source_labeler_params", "aligner_params", "method"},
+        ),
         ("flagship_dev_distill", set()),
         ("flagship_dev_mt_teacher", set()),
     ],
