@@ -7,8 +7,8 @@
   record in the run registry, `parallel` at a time; they show on the app's Runs page.
 
 Whatever the executor, a run whose workdir holds the metrics of the identical job (same config
-but for its setup, same input files) is reused, so a crashed experiment continues where it stopped; a failed run is
-recorded and the others go on.
+but for its setup, same input files) is reused, so a crashed experiment continues where it
+stopped; a failed run is recorded and the others go on.
 """
 
 from __future__ import annotations

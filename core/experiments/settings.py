@@ -262,6 +262,15 @@ class DemoJob(DemoSettings):
 # --------------------------------------------------------------------------- projection
 
 
+def _with_override(settings: Settings, lang: str) -> dict[str, Any]:
+    """A section's settings (less its `languages`) with `languages[lang]`'s given keys applied."""
+    shared = settings.model_dump(exclude={"languages"})
+    override = settings.languages.get(lang)  # type: ignore[attr-defined]
+    if override is not None:
+        shared.update(override.model_dump(exclude_none=True))
+    return shared
+
+
 class ProjectionOverride(Settings):
     """Per-language projection settings: any key given replaces the shared one."""
 
@@ -360,11 +369,7 @@ class ProjectionSettings(Settings):
 
     def for_language(self, lang: str) -> ProjectionSettings:
         """The shared settings with `languages[lang]`'s overrides applied (no `languages`)."""
-        shared = self.model_dump(exclude={"languages"})
-        override = self.languages.get(lang)
-        if override is not None:
-            shared.update(override.model_dump(exclude_none=True))
-        return validate(ProjectionSettings, shared)
+        return validate(ProjectionSettings, _with_override(self, lang))
 
     def cache_key(self) -> dict:
         """What the projected files depend on (core.experiments.masakhaner caches by it)."""
@@ -445,11 +450,7 @@ class DistillSettings(Settings):
 
     def for_language(self, lang: str) -> dict[str, Any]:
         """The shared settings with `languages[lang]`'s overrides applied (no `languages`)."""
-        shared = self.model_dump(exclude={"languages"})
-        override = self.languages.get(lang)
-        if override is not None:
-            shared.update(override.model_dump(exclude_none=True))
-        return shared
+        return _with_override(self, lang)
 
 
 class ModelTransferSettings(Settings):
