@@ -1,8 +1,9 @@
 """Fine-tuning a pretrained encoder (the `transformers` tagger) on a CPU budget vs the embedded
-tagger, direct and distill modes: dev F1 on MasakhaNER 2.0 yor (PER/ORG/LOC), training words/s
-(wall and per CPU-second) and inference words/s.
+tagger, direct and distill modes: dev F1 on MasakhaNER 2.0 (PER/ORG/LOC; yor unless --lang),
+training words/s (wall and per CPU-second) and inference words/s.
 
-    nice -n 10 python bench/transformers_tagger.py [--train projected|masakhaner]
+    nice -n 10 python bench/transformers_tagger.py [--lang yor]
+        [--train projected|masakhaner|flagship]
         [--sentences 1000] [--epochs 3] [--model e5-small] [--threads 1] [--layers 6]
         [--lr 1e-4] [--head-lr X] [--o-weight X] [--modes direct,distill] [--unlabelled 1000]
         [--skip-embedded] [--skip-transformers] [--output bench/results/transformers_tagger.md]
@@ -10,7 +11,10 @@ tagger, direct and distill modes: dev F1 on MasakhaNER 2.0 yor (PER/ORG/LOC), tr
 --train projected: Yoruba sentences labelled by projection: the fixed MAFAND en-yor benchmark
 input (../shared/bench/fixture_yor.json.gz: spaCy English entities, eflomal intersection links),
 projected with candidates-greedy (the method chosen on yor dev for the flagship), DATE dropped.
---train masakhaner: MasakhaNER yor train (gold labels; an upper bound, not a projection result).
+--train masakhaner: MasakhaNER LANG train (gold labels; an upper bound, not a projection result).
+--train flagship: the flagship's own projected data for --lang (artifacts/flagship/LANG/
+projected.conll, written by `xner experiment configs/flagship.yaml`; --train-file for another),
+DATE dropped: the encoder as the *target* tagger on what the flagship's embedded taggers learn from.
 Both taggers get the same sentences (a seeded sample of --sentences) and go through the
 experiment engine's own training functions (core.training.train_direct / train_distill). Each
 epoch is scored on dev and the best epoch kept, as the engine does with a dev split; the F1
@@ -94,7 +98,13 @@ def tagger_params(args: argparse.Namespace, kind: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", choices=("projected", "masakhaner"), default="projected")
+    parser.add_argument("--lang", default="yor", help="MasakhaNER 2.0 language")
+    parser.add_argument(
+        "--train", choices=("projected", "masakhaner", "flagship"), default="projected"
+    )
+    parser.add_argument(
+        "--train-file", type=Path, help="--train flagship: default artifacts/flagship/LANG/..."
+    )
     parser.add_argument("--sentences", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=3, help="transformers tagger epochs")
     parser.add_argument("--embedded-epochs", type=int, default=None)
@@ -123,33 +133,42 @@ def main() -> None:
     if not set(modes) <= {"direct", "distill"} or "direct" not in modes:
         parser.error("--modes: direct, or direct,distill (the student's teacher is direct)")
 
-    gold_train = read_conll(args.data / "masakhaner2" / "yor" / "train.txt")
+    lang = args.lang
+    if args.train == "projected" and lang != "yor":
+        parser.error(
+            "--train projected is the fixed yor input; --train flagship for other languages"
+        )
+    gold_train = read_conll(args.data / "masakhaner2" / lang / "train.txt")
     if args.train == "projected":
         train = projected_yor(args.data.parent / "bench" / "fixture_yor.json.gz")
         source = "MAFAND en-yor projected (candidates-greedy over eflomal intersection links)"
+    elif args.train == "flagship":
+        path = args.train_file or ROOT / "artifacts" / "flagship" / lang / "projected.conll"
+        train = read_conll(path)
+        source = f"the flagship's projected MAFAND en-{lang} data ({path})"
     else:
         train = gold_train
-        source = "MasakhaNER yor train (gold; upper-bound sanity check)"
+        source = f"MasakhaNER {lang} train (gold; upper-bound sanity check)"
     train = [
-        Sentence(s.tokens, map_tags(s.tags, keep=TYPES), s.id, "yo") for s in train if s.tokens
+        Sentence(s.tokens, map_tags(s.tags, keep=TYPES), s.id, lang) for s in train if s.tokens
     ]
     train = random.Random(args.seed).sample(train, min(args.sentences, len(train)))
     taken = {tuple(s.tokens) for s in train}
     others = [s.tokens for s in gold_train if s.tokens and tuple(s.tokens) not in taken]
     unlabelled = random.Random(args.seed + 1).sample(others, min(args.unlabelled, len(others)))
     dev = [
-        Sentence(s.tokens, map_tags(s.tags, keep=TYPES), s.id, "yo")
-        for s in read_conll(args.data / "masakhaner2" / "yor" / "dev.txt")
+        Sentence(s.tokens, map_tags(s.tags, keep=TYPES), s.id, lang)
+        for s in read_conll(args.data / "masakhaner2" / lang / "dev.txt")
     ][: args.dev_limit]
     n_words = sum(len(s) for s in train)
     lines = [
         f"machine: {machine()}",
         f"train: {source}; {len(train)} sentences, {n_words} words (seed {args.seed})",
-        f"distill: student text = {len(unlabelled)} other MasakhaNER yor train sentences, "
+        f"distill: student text = {len(unlabelled)} other MasakhaNER {lang} train sentences, "
         f"{sum(map(len, unlabelled))} words (labels dropped)"
         if "distill" in modes
         else None,
-        f"dev: MasakhaNER 2.0 yor dev (first {len(dev)} sentences), PER/ORG/LOC; best epoch on it",
+        f"dev: MasakhaNER 2.0 {lang} dev (first {len(dev)} sentences), PER/ORG/LOC; best epoch on it",
         "",
         "| tagger | mode | options | epochs (best) | train s | CPU s | train words/s | "
         "words/CPU-s | infer words/s | dev F1 |",
