@@ -15,64 +15,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("XNER_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+sys.path.insert(0, str(ROOT))
+
+# The browser tests' launcher: the same Chromium flags, port choice and health wait.
+from tests.browser_support import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    open_explorer,
+    streamlit_app,
+)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def one_start(clone: Path, browser, home: Path, port: int) -> dict:
-    port = port or free_port()
-    env = dict(os.environ, XNER_HOME=str(home))
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port)],
-        cwd=clone,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://localhost:{port}"
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                time.sleep(0.1)
-        healthy = time.perf_counter() - started
+def one_start(clone: Path, browser, home: Path, port: int) -> dict:  # noqa: ANN001
+    home.mkdir(parents=True, exist_ok=True)
+    with streamlit_app(home, cwd=clone, port=port) as app:
         page = browser.new_page()
-        page.goto(url)
-        page.wait_for_selector("#target-spans", timeout=180_000)
-        page.wait_for_selector("svg.xner-links line", state="attached", timeout=60_000)
-        usable = time.perf_counter() - started
+        open_explorer(page, app.url, timeout_s=180)
+        usable = time.perf_counter() - app.started
         page.close()
-        return {"server_healthy_s": round(healthy, 2), "explorer_usable_s": round(usable, 2)}
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    return {"server_healthy_s": round(app.healthy_s, 2), "explorer_usable_s": round(usable, 2)}
 
 
 def spread(values: list[float]) -> dict:
@@ -101,7 +70,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         clone = Path(tmp) / "xner"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for run in range(args.runs):
             home = args.home or Path(tmp) / f"home{run}"
             starts["first_start"].append(one_start(clone, browser, home, args.port))

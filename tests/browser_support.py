@@ -77,12 +77,18 @@ def app_environment(home: Path, env: Mapping[str, str | None] | None = None) -> 
 
 @contextmanager
 def streamlit_app(
-    home: Path, env: Mapping[str, str | None] | None = None, address: str | None = None
+    home: Path,
+    env: Mapping[str, str | None] | None = None,
+    address: str | None = None,
+    *,
+    cwd: Path = ROOT,
+    port: int = 0,
 ) -> Iterator[RunningApp]:
-    """`streamlit run app/main.py` on a free port in `app_environment(home, env)`, given once its
-    health endpoint answers and stopped on exit; `address` is passed as --server.address. The
-    server's output goes to a log in `home`, shown in the error when it does not start."""
-    port = free_port()
+    """`streamlit run app/main.py` from `cwd` (this checkout, or a clone as bench/app_startup.py
+    starts it) on `port` (0: a free one) in `app_environment(home, env)`, given once its health
+    endpoint answers and stopped on exit; `address` is passed as --server.address. The server's
+    output goes to a log in `home`, shown in the error when it does not start."""
+    port = port or free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port)]
     if address is not None:
         command += ["--server.address", address]
@@ -91,7 +97,7 @@ def streamlit_app(
     with open(log_path, "w") as log:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            command, cwd=ROOT, env=app_environment(home, env), stdout=log, stderr=subprocess.STDOUT
+            command, cwd=cwd, env=app_environment(home, env), stdout=log, stderr=subprocess.STDOUT
         )
         try:
             _wait_healthy(url, proc, log_path)
@@ -126,12 +132,13 @@ def wait_idle(page) -> None:
     )
 
 
-def open_explorer(page, url: str) -> None:
-    """Open the explorer at `url` and wait for the sentence and its alignment links."""
+def open_explorer(page, url: str, timeout_s: float = 120) -> None:
+    """Open the explorer at `url` and wait for the sentence (the demo built on a first start)
+    and its alignment links, `timeout_s` for each."""
     page.goto(url)
-    page.wait_for_selector("#target-spans", timeout=120_000)  # demo built, sentence rendered
+    page.wait_for_selector("#target-spans", timeout=timeout_s * 1000)
     # (a vertical line has a zero-width box, which Playwright calls invisible: wait for it to exist)
-    page.wait_for_selector("svg.xner-links line", state="attached", timeout=30_000)
+    page.wait_for_selector("svg.xner-links line", state="attached", timeout=timeout_s * 1000)
 
 
 def page_errors(page) -> list[str]:
