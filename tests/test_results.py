@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import statistics
 
 import pytest
 import yaml
@@ -181,3 +182,34 @@ def test_a_toy_run_in_the_registry_is_never_averaged_in(tmp_path, monkeypatch, c
 
 def _published(tmp_path) -> list[str]:
     return sorted(str(p) for p in (tmp_path / "home" / "results").glob("*.jsonl"))
+
+
+def test_readme_flagship_table_is_what_the_stored_rows_give():
+    """The README's flagship table quotes bench/results/flagship_rows_encoder_cpu.jsonl: every
+    cell (mean ± std per mode, the better of direct and distill, the means) must be what the one
+    aggregation gives, so a re-run that changes the rows cannot leave the README behind."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Flagship: direct vs distill") :]
+    section = section[: section.index("The previous flagship")]
+    table = aggregate(load_rows([ROOT / "bench/results/flagship_rows_encoder_cpu.jsonl"]))
+    assert {e["n"] for e in table} == {3}  # the issue's protocol: 3 seeds everywhere
+    by = {(e["lang"], e["mode"]): e for e in table}
+    langs = ["yor", "hau", "ibo", "zul", "pcm"]
+    modes = ["model-transfer", "direct", "distill"]
+    readme_rows = {
+        cells[0]: cells[1:]
+        for line in section.splitlines()
+        if line.startswith("| ")
+        for cells in [[c.strip().strip("*") for c in line.strip("|").split("|")]]
+    }
+    better = []
+    for lang in langs:
+        quoted = readme_rows[lang]
+        for mode, cell in zip(modes, quoted, strict=False):
+            entry = by[(lang, mode)]
+            assert cell == f"{entry['f1_mean']:.3f} ± {entry['f1_std']:.3f}", (lang, mode)
+        better.append(max(by[(lang, "direct")]["f1_mean"], by[(lang, "distill")]["f1_mean"]))
+        assert quoted[3] == f"{better[-1]:.3f}", lang
+    means = [statistics.mean(by[(lang, mode)]["f1_mean"] for lang in langs) for mode in modes]
+    expected = [f"{m:.3f}" for m in [*means, statistics.mean(better)]]
+    assert readme_rows["mean"][:4] == expected
