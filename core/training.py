@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -47,21 +48,32 @@ def _specs(value: object, key: str) -> list[DataSpec]:
     return [validate(DataSpec, v, key) for v in items]
 
 
-def load_labelled(value: object, key: str) -> list[Sentence]:
-    """Labelled sentences from one or more CoNLL-style files (`format`: auto or a flavour)."""
+def _taken(items: list, spec: DataSpec, seed: int) -> list:
+    """The first `limit` items, then a random `sample` of them drawn with `seed`, in file order."""
+    items = items[: spec.limit]
+    if spec.sample is not None and spec.sample < len(items):
+        kept = sorted(random.Random(seed).sample(range(len(items)), spec.sample))
+        items = [items[i] for i in kept]
+    return items
+
+
+def load_labelled(value: object, key: str, seed: int = 0) -> list[Sentence]:
+    """Labelled sentences from one or more CoNLL-style files (`format`: auto or a flavour);
+    `seed` draws a spec's `sample`."""
     out: list[Sentence] = []
     for spec in _specs(value, key):
         fmt = spec.format
         if fmt in ("text", "tokens"):
             raise ConfigError(f"{key}: {spec.path} must be labelled (CoNLL), not {fmt}")
         sentences = read_conll(spec.path, fmt="auto" if fmt in ("auto", "conll") else fmt)
-        out += sentences[: spec.limit]
+        out += _taken(sentences, spec, seed)
     return out
 
 
-def load_unlabelled(value: object, key: str, lang: str = "xx") -> list[list[str]]:
+def load_unlabelled(value: object, key: str, lang: str = "xx", seed: int = 0) -> list[list[str]]:
     """Token lists: `tokens` = one pre-tokenised sentence per line (whitespace), `text` = raw
-    text tokenised for `lang`, CoNLL files = their tokens (labels ignored)."""
+    text tokenised for `lang`, CoNLL files = their tokens (labels ignored); `seed` draws a
+    spec's `sample` (of the non-empty sentences)."""
     out: list[list[str]] = []
     for spec in _specs(value, key):
         fmt, path = spec.format, spec.path
@@ -76,7 +88,7 @@ def load_unlabelled(value: object, key: str, lang: str = "xx") -> list[list[str]
             token_lists = [tokenizer(line) for line in read_lines(path, allow_empty_lines=True)]
         else:
             token_lists = [s.tokens for s in load_labelled({"path": path, "format": fmt}, key)]
-        out += [t for t in token_lists if t][: spec.limit]
+        out += _taken([t for t in token_lists if t], spec, seed)
     return out
 
 
@@ -281,7 +293,7 @@ def train_job(
         model, info = load_tagger(job.model), {"evaluated": job.model}
         save_model = False
     elif job.mode in ("direct", "model-transfer"):
-        train = keep_types(load_labelled(job.train, "train"), keep)
+        train = keep_types(load_labelled(job.train, "train", job.seed), keep)
         source_gold = (
             keep_types(load_labelled(job.source_gold, "source_gold"), keep)
             if job.source_gold
@@ -297,8 +309,8 @@ def train_job(
             **common,
         )
     else:
-        unlabelled = load_unlabelled(job.unlabelled, "unlabelled", job.lang)
-        hard = keep_types(load_labelled(job.train, "train"), keep) if job.train else []
+        unlabelled = load_unlabelled(job.unlabelled, "unlabelled", job.lang, job.seed)
+        hard = keep_types(load_labelled(job.train, "train", job.seed), keep) if job.train else []
         weights: list[float] | None = None
         if job.teachers:
             teachers = [load_tagger(t.path) for t in job.teachers]

@@ -191,6 +191,33 @@ def test_the_flagship_config_validates_and_plans(shared_data, monkeypatch, tmp_p
     assert len(families) == 1  # one experiment: one choice on the Results page
 
 
+def test_sample_sizes_reach_the_jobs_and_the_setup(shared_data, monkeypatch, tmp_path):
+    """`train_sample` and `distill.unlabelled_sample` (a pretrained encoder's CPU budget) become
+    the jobs' DataSpec samples and part of the setup; without them the setup is as it was."""
+    monkeypatch.chdir(ROOT)
+    config = yaml.safe_load((ROOT / "configs" / "flagship.yaml").read_text())
+    config["data"] = str(shared_data)
+    config["train_sample"] = 1000
+    config["distill"]["unlabelled_sample"] = 500
+    (tmp_path / "budget.yaml").write_text(yaml.safe_dump(config))
+    runs = {r.name: r for p in ex.plan(ex.load_experiment(tmp_path / "budget.yaml")) for r in p}
+    direct, distill = runs["zul-direct-seed2"].config, runs["zul-distill-seed2"].config
+    assert [d["sample"] for d in direct["train"]] == [1000]
+    assert [d["sample"] for d in distill["train"]] == [1000]  # its hard labels: the same data
+    assert [d["sample"] for d in distill["unlabelled"]] == [500, 500]  # each source
+    assert "sample" not in runs["model-transfer-seed2"].config["train"][0]  # CoNLL: all of it
+    settings = distill["setup"]["settings"]
+    assert settings["train_sample"] == 1000 and settings["distill"]["unlabelled_sample"] == 500
+    plain = {r.name: r for p in ex.plan(ex.load_experiment(ROOT / "configs" / "flagship.yaml",
+                                                           data=str(shared_data))) for r in p}  # fmt: skip
+    plain_zul = plain["zul-distill-seed2"].config
+    assert (
+        "sample" not in plain_zul["train"][0]
+        and "train_sample" not in plain_zul["setup"]["settings"]
+    )
+    assert plain_zul["setup"]["id"] != distill["setup"]["id"]  # rows of another setup
+
+
 def test_model_transfer_can_have_its_own_tagger(shared_data, monkeypatch, tmp_path):
     """A multilingual encoder for model transfer (and as a distill teacher) while the projected
     data's taggers stay embedded: only the model-transfer jobs take its tagger and epochs."""

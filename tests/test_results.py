@@ -213,3 +213,19 @@ def test_readme_flagship_table_is_what_the_stored_rows_give():
     means = [statistics.mean(by[(lang, mode)]["f1_mean"] for lang in langs) for mode in modes]
     expected = [f"{m:.3f}" for m in [*means, statistics.mean(better)]]
     assert readme_rows["mean"][:4] == expected
+
+
+def test_stored_flagship_rows_have_the_setup_the_config_gives_today(shared_data):
+    """A settings change that alters the flagship's setup (a new key with a default, say) would
+    make a re-run's rows incomparable with the stored ones: the stored rows must keep matching
+    configs/flagship.yaml, or be re-stored."""
+    from core.experiments.plan import load_experiment
+    from core.experiments.results import experiment_setup
+
+    exp = load_experiment(ROOT / "configs/flagship.yaml", data=str(shared_data))
+    rows = load_rows([ROOT / "bench/results/flagship_rows_encoder_cpu.jsonl"])
+    for lang in exp.languages:
+        setup = experiment_setup(exp, lang)
+        assert {(r["setup_id"], r["family"]) for r in rows if r["lang"] == lang} == {
+            (setup["id"], setup["family"])
+        }, lang

@@ -12,7 +12,13 @@ from core.data.formats import write_conll, write_lines
 from core.data.types import Sentence
 from core.errors import ConfigError, InputError
 from core.taggers import Tagger, TrainingCancelled, get_tagger
-from core.training import teacher_distributions, train_distill, train_job
+from core.training import (
+    load_labelled,
+    load_unlabelled,
+    teacher_distributions,
+    train_distill,
+    train_job,
+)
 from tests.test_taggers import SMALL, toy_data
 
 
@@ -285,3 +291,24 @@ def test_train_command_runs_a_job_and_rejects_unknown_keys(tmp_path, capsys):
         == 0
     )
     assert (tmp_path / "out.conll").read_text().count("\n\n") == 18
+
+
+def test_a_sample_is_drawn_with_the_seed_in_file_order(tmp_path):
+    """`limit` keeps the first N, `sample` a random N of those: the same seed the same
+    sentences, another seed others, always in file order; a sample as large as the file is all
+    of it. Unlabelled text samples its non-empty lines."""
+    sentences = [Sentence([f"w{i}", "x"], ["B-PER", "O"]) for i in range(40)]
+    write_conll(tmp_path / "train.conll", sentences)
+    spec = {"path": str(tmp_path / "train.conll"), "limit": 30, "sample": 10}
+    first = [s.tokens[0] for s in load_labelled(spec, "train", seed=1)]
+    assert len(first) == 10 and len(set(first)) == 10
+    assert first == [s.tokens[0] for s in load_labelled(spec, "train", seed=1)]
+    assert first != [s.tokens[0] for s in load_labelled(spec, "train", seed=2)]
+    assert all(int(w[1:]) < 30 for w in first)  # from the first `limit` only
+    assert first == sorted(first, key=lambda w: int(w[1:]))  # file order
+    everything = load_labelled({**spec, "sample": 30}, "train", seed=1)
+    assert [s.tokens[0] for s in everything] == [f"w{i}" for i in range(30)]
+    write_lines(tmp_path / "text.txt", [f"u{i} v" if i % 2 else "" for i in range(20)])
+    text = {"path": str(tmp_path / "text.txt"), "format": "tokens", "sample": 4}
+    drawn = load_unlabelled(text, "unlabelled", seed=3)
+    assert len(drawn) == 4 and all(t and int(t[0][1:]) % 2 for t in drawn)

@@ -193,6 +193,8 @@ def _plan_train(exp: Experiment) -> list[list[PlannedRun]]:
     for lang in exp.languages:
         files = language_files(work, lang)
         projected = {"path": str(files["projected"]), "format": "conll"}
+        if s.train_sample is not None:
+            projected["sample"] = s.train_sample
         unlabelled = []
         for source in s.distill.unlabelled:
             if source == "masakhaner2":  # the labels are dropped: load_unlabelled reads tokens
@@ -200,6 +202,8 @@ def _plan_train(exp: Experiment) -> list[list[PlannedRun]]:
                 unlabelled.append({"path": str(path), "format": "conll"})
             else:
                 unlabelled.append({"path": str(files["target"]), "format": "tokens"})
+            if s.distill.unlabelled_sample is not None:
+                unlabelled[-1]["sample"] = s.distill.unlabelled_sample
         for seed in seeds:
             if need_direct:
                 name = f"{lang}-direct-seed{seed}"

@@ -105,6 +105,13 @@ def experiment_setup(exp, lang: str) -> dict:
             "epochs": s.epochs,
             "model_transfer": s.model_transfer.model_dump(),
         }
+        # The sample sizes join the setup only when given, so that the setups (and stored
+        # rows) of experiments that train on all their data stay what they were.
+        if s.train_sample is not None:
+            common["train_sample"] = s.train_sample
+        distill = s.distill.for_language(lang)
+        if distill["unlabelled_sample"] is None:
+            del distill["unlabelled_sample"]
         projection = s.projection_for(lang)
         files = [exp.data / s.evaluation.test.format(lang=lang), parallel_folder(exp.data, lang)]
         if "masakhaner2" in s.distill.unlabelled:
@@ -112,11 +119,14 @@ def experiment_setup(exp, lang: str) -> dict:
         files.append(exp.data / s.model_transfer.train)
         shared.update(
             common,
-            distill=s.distill.for_language(lang),
+            distill=distill,
             projection={**projection.cache_key(), "parallel": projection.parallel},
         )
         shared["data"] = data_digests([f for f in files if f.exists()], exp.data)
-        family.update(common, distill=s.distill.model_dump(), projection=s.projection.model_dump())
+        family_distill = s.distill.model_dump(exclude_none=False)
+        if family_distill["unlabelled_sample"] is None:
+            del family_distill["unlabelled_sample"]
+        family.update(common, distill=family_distill, projection=s.projection.model_dump())
     else:
         shared["demo"] = family["demo"] = s.demo.model_dump()
     return _setup(shared, family, f"{exp.name} [{fingerprint(family)[:6]}]")

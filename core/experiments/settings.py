@@ -111,11 +111,14 @@ class Settings(BaseModel):
 
 
 class DataSpec(Settings):
-    """A data file: a path alone, or {path, format, limit}."""
+    """A data file: a path alone, or {path, format, limit, sample}. `limit` keeps the first N
+    sentences; `sample` then keeps a random N of them, drawn with the job's seed (each seed its
+    own sample, the same seed the same one): a CPU budget for a pretrained encoder."""
 
     path: StrictStr
     format: StrictStr = "auto"  # auto, conll (or a read_conll flavour), tokens, text
     limit: PositiveInt | None = None
+    sample: PositiveInt | None = None
 
     @classmethod
     def _before(cls, data: Any) -> Any:
@@ -442,6 +445,9 @@ class DistillSettings(Settings):
         "masakhaner2",
         "mafand",
     ]
+    # A seeded sample of this many sentences from each unlabelled source (None: all of them):
+    # the student's CPU budget when it is a pretrained encoder (DataSpec.sample).
+    unlabelled_sample: PositiveInt | None = None
     languages: dict[str, DistillOverride] = {}  # per-language overrides
 
     def mt_weight(self, lang: str) -> float:
@@ -512,6 +518,9 @@ class ExperimentSettings(Settings):
     tagger: StrictStr = "embedded"
     tagger_params: dict[str, Any] = {}
     epochs: PositiveInt | None = None  # direct and model-transfer (None: the tagger's default)
+    # A seeded sample of this many projected sentences per language and seed (None: all): the
+    # CPU budget of a pretrained encoder as the target tagger (DataSpec.sample).
+    train_sample: PositiveInt | None = None
     distill: DistillSettings = DistillSettings()
     model_transfer: ModelTransferSettings = ModelTransferSettings()
     evaluation: EvaluationSettings = EvaluationSettings()
