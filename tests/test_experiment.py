@@ -141,6 +141,25 @@ def test_the_flagship_takes_what_dev_chose(shared_data, monkeypatch, tmp_path):
     assert flagship.evaluation.test == "masakhaner2/{lang}/test.txt" and flagship.seeds == [1, 2, 3]
 
 
+def test_the_encoder_tagger_dev_config_differs_in_the_target_tagger_only(
+    shared_data, monkeypatch, tmp_path
+):
+    """flagship_dev_encoder_tagger = flagship_dev_labeler_encoder (the flagship's projection, dev,
+    seed 1) with the encoder as the target tagger on its CPU budget: taggers, epochs and the
+    samples differ, nothing else."""
+    monkeypatch.chdir(ROOT)
+    base = load_config("flagship_dev_labeler_encoder", shared_data, tmp_path).settings
+    encoder = load_config("flagship_dev_encoder_tagger", shared_data, tmp_path).settings
+    ours, theirs = encoder.model_dump(), base.model_dump()
+    changed = {k for k in ours if ours[k] != theirs[k]}
+    assert changed == {"name", "work", "modes", "tagger", "tagger_params", "epochs",
+                       "train_sample", "distill"}  # fmt: skip
+    assert encoder.tagger == "transformers" and encoder.train_sample == 1000
+    distill = {k for k in ours["distill"] if ours["distill"][k] != theirs["distill"][k]}
+    assert distill == {"student_epochs", "unlabelled_sample"}
+    assert encoder.evaluation.test == "masakhaner2/{lang}/dev.txt" and encoder.seeds == [1]
+
+
 def test_the_mt_teacher_dev_pair_differs_in_the_teacher_only(shared_data, monkeypatch, tmp_path):
     """flagship_dev_distill and flagship_dev_mt_teacher choose whether the encoder teaches:
     flagship_dev's settings on dev, seed 1, all five languages; only model transfer's tagger and
