@@ -158,6 +158,9 @@ def test_the_encoder_tagger_dev_config_differs_in_the_target_tagger_only(
     distill = {k for k in ours["distill"] if ours["distill"][k] != theirs["distill"][k]}
     assert distill == {"student_epochs", "unlabelled_sample"}
     assert encoder.evaluation.test == "masakhaner2/{lang}/dev.txt" and encoder.seeds == [1]
+    larger = load_config("flagship_dev_encoder_tagger_3k", shared_data, tmp_path).settings
+    assert larger.model_dump() == {**ours, "name": larger.name, "work": larger.work,
+                                   "train_sample": 3000}  # fmt: skip
 
 
 def test_the_mt_teacher_dev_pair_differs_in_the_teacher_only(shared_data, monkeypatch, tmp_path):
