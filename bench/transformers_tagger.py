@@ -7,6 +7,7 @@ training words/s (wall and per CPU-second) and inference words/s.
         [--sentences 1000] [--epochs 3] [--model e5-small] [--threads 1] [--layers 6]
         [--lr 1e-4] [--head-lr X] [--o-weight X] [--modes direct,distill] [--unlabelled 1000]
         [--skip-embedded] [--skip-transformers] [--output bench/results/transformers_tagger.md]
+        [--rows ROWS.jsonl]   # one result row per tagger and mode: `xner results ROWS.jsonl`
 
 --train projected: Yoruba sentences labelled by projection: the fixed MAFAND en-yor benchmark
 input (../shared/bench/fixture_yor.json.gz: spaCy English entities, eflomal intersection links),
@@ -46,6 +47,7 @@ from core.data.formats import read_conll  # noqa: E402
 from core.data.tags import map_tags, spans_to_tags  # noqa: E402
 from core.data.types import Alignment, Sentence, SentencePair, Span  # noqa: E402
 from core.evaluate import ner_scores  # noqa: E402
+from core.experiments.results import file_digest, fingerprint, make_row  # noqa: E402
 from core.pipelines.steps import project_pairs  # noqa: E402
 from core.projection import get_projector  # noqa: E402
 from core.training import train_direct, train_distill  # noqa: E402
@@ -70,12 +72,22 @@ def projected_yor(fixture: Path) -> list[Sentence]:
     ]
 
 
-def score(tagger, dev: list[Sentence]) -> tuple[float, float]:  # noqa: ANN001
+def score(tagger, dev: list[Sentence]) -> tuple[dict, float]:  # noqa: ANN001
+    """seqeval's scores over PER/ORG/LOC on `dev`, and inference words/s."""
     started = time.perf_counter()
     predicted = tagger.predict([s.tokens for s in dev])
     seconds = time.perf_counter() - started
-    f1 = ner_scores([s.tags for s in dev], predicted, types=TYPES)["f1"]
-    return float(f1), sum(len(s) for s in dev) / seconds
+    scores = ner_scores([s.tags for s in dev], predicted, types=TYPES)
+    return scores, sum(len(s) for s in dev) / seconds
+
+
+def append_row(path: Path, row: dict) -> None:
+    """Add one result row to a JSONL file (rewritten whole, atomically)."""
+    from core.data.formats import atomic_write
+
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    with atomic_write(path) as handle:
+        handle.write("".join(line + "\n" for line in [*lines, json.dumps(row)]))
 
 
 def tagger_params(args: argparse.Namespace, kind: str) -> dict:
@@ -96,7 +108,7 @@ def tagger_params(args: argparse.Namespace, kind: str) -> dict:
     return {k: v for k, v in given.items() if v is not None}
 
 
-def main() -> None:
+def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", default="yor", help="MasakhaNER 2.0 language")
     parser.add_argument(
@@ -128,6 +140,42 @@ def main() -> None:
         "--data", type=Path, default=Path(os.environ.get("XNER_DATA", ROOT.parent / "shared/data"))
     )
     parser.add_argument("--output", type=Path)
+    parser.add_argument(
+        "--rows", type=Path, help="append result rows (JSONL) for `xner results` to this file"
+    )
+    return parser
+
+
+def bench_setup(
+    args: argparse.Namespace,
+    kind: str,
+    train_file: Path,
+    n_train: int,
+    n_unlabelled: int,
+    dev_file: Path,
+    n_dev: int,
+) -> dict:
+    """The setup of this bench's rows (core.experiments.results): its settings, the files by
+    content, not place, so that a clone elsewhere gives the same setup."""
+    epochs = args.epochs if kind == "transformers" else args.embedded_epochs
+    settings = {
+        "bench": "bench/transformers_tagger.py",
+        "tagger": kind,
+        "tagger_params": tagger_params(args, kind),
+        "epochs": epochs,
+        "train": {"data": args.train, "sha256": file_digest(train_file), "sentences": n_train},
+        "unlabelled_sentences": n_unlabelled,
+        "split": "dev",
+        "dev_sha256": file_digest(dev_file),
+        "dev_sentences": n_dev,
+    }
+    return {"id": fingerprint(settings), "family": fingerprint(settings),
+            "label": f"{kind} on {args.train} data, {n_train} sentences",
+            "settings": settings}  # fmt: skip
+
+
+def main() -> None:
+    parser = make_parser()
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not set(modes) <= {"direct", "distill"} or "direct" not in modes:
@@ -140,13 +188,15 @@ def main() -> None:
         )
     gold_train = read_conll(args.data / "masakhaner2" / lang / "train.txt")
     if args.train == "projected":
-        train = projected_yor(args.data.parent / "bench" / "fixture_yor.json.gz")
+        train_file = args.data.parent / "bench" / "fixture_yor.json.gz"
+        train = projected_yor(train_file)
         source = "MAFAND en-yor projected (candidates-greedy over eflomal intersection links)"
     elif args.train == "flagship":
-        path = args.train_file or ROOT / "artifacts" / "flagship" / lang / "projected.conll"
-        train = read_conll(path)
-        source = f"the flagship's projected MAFAND en-{lang} data ({path})"
+        train_file = args.train_file or ROOT / "artifacts" / "flagship" / lang / "projected.conll"
+        train = read_conll(train_file)
+        source = f"the flagship's projected MAFAND en-{lang} data ({train_file})"
     else:
+        train_file = args.data / "masakhaner2" / lang / "train.txt"
         train = gold_train
         source = f"MasakhaNER {lang} train (gold; upper-bound sanity check)"
     train = [
@@ -156,9 +206,9 @@ def main() -> None:
     taken = {tuple(s.tokens) for s in train}
     others = [s.tokens for s in gold_train if s.tokens and tuple(s.tokens) not in taken]
     unlabelled = random.Random(args.seed + 1).sample(others, min(args.unlabelled, len(others)))
+    dev_file = args.data / "masakhaner2" / lang / "dev.txt"
     dev = [
-        Sentence(s.tokens, map_tags(s.tags, keep=TYPES), s.id, lang)
-        for s in read_conll(args.data / "masakhaner2" / lang / "dev.txt")
+        Sentence(s.tokens, map_tags(s.tags, keep=TYPES), s.id, lang) for s in read_conll(dev_file)
     ][: args.dev_limit]
     n_words = sum(len(s) for s in train)
     lines = [
@@ -209,7 +259,15 @@ def main() -> None:
                 )
                 words = sum(map(len, unlabelled))
             cpu_seconds = time.process_time() - cpu_before
-            f1, infer_rate = score(tagger, dev)
+            scores, infer_rate = score(tagger, dev)
+            f1 = float(scores["f1"])
+            if args.rows:
+                # The results module's rows (`xner results FILE`): setups are these settings.
+                setup = bench_setup(args, kind, train_file, len(train), len(unlabelled),
+                                    dev_file, len(dev))  # fmt: skip
+                name = f"{lang}-{kind}-{mode}-seed{args.seed}"
+                config = {"lang": lang, "mode": mode, "seed": args.seed, "setup": setup}
+                append_row(args.rows, make_row(name, config, scores))
             print(kind, mode, json.dumps(summary), f"dev F1 {f1:.4f}", flush=True)
             by_epoch = summary.get("dev_f1_by_epoch") or []
             # The embedded tagger keeps its best dev epoch too but does not say which.
