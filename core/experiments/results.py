@@ -87,6 +87,13 @@ def _setup(settings: dict, family_settings: dict, label: str) -> dict:
             "settings": settings}  # fmt: skip
 
 
+def _given_samples(settings: dict) -> dict:
+    """`settings` less its sample sizes that are not set: they join a setup only when given, so
+    that the setups (and stored rows) of experiments that train on all their data stay what
+    they were before sampling existed (`train_sample` is added the same way)."""
+    return {k: v for k, v in settings.items() if not (k.endswith("_sample") and v is None)}
+
+
 def experiment_setup(exp, lang: str) -> dict:
     """The shared setup of an experiment's rows for `lang` (see the module docstring)."""
     from core.experiments.masakhaner import parallel_folder
@@ -105,13 +112,9 @@ def experiment_setup(exp, lang: str) -> dict:
             "epochs": s.epochs,
             "model_transfer": s.model_transfer.model_dump(),
         }
-        # The sample sizes join the setup only when given, so that the setups (and stored
-        # rows) of experiments that train on all their data stay what they were.
         if s.train_sample is not None:
             common["train_sample"] = s.train_sample
-        distill = s.distill.for_language(lang)
-        if distill["unlabelled_sample"] is None:
-            del distill["unlabelled_sample"]
+        distill = _given_samples(s.distill.for_language(lang))
         projection = s.projection_for(lang)
         files = [exp.data / s.evaluation.test.format(lang=lang), parallel_folder(exp.data, lang)]
         if "masakhaner2" in s.distill.unlabelled:
@@ -123,10 +126,8 @@ def experiment_setup(exp, lang: str) -> dict:
             projection={**projection.cache_key(), "parallel": projection.parallel},
         )
         shared["data"] = data_digests([f for f in files if f.exists()], exp.data)
-        family_distill = s.distill.model_dump(exclude_none=False)
-        if family_distill["unlabelled_sample"] is None:
-            del family_distill["unlabelled_sample"]
-        family.update(common, distill=family_distill, projection=s.projection.model_dump())
+        family.update(common, distill=_given_samples(s.distill.model_dump()),
+                      projection=s.projection.model_dump())  # fmt: skip
     else:
         shared["demo"] = family["demo"] = s.demo.model_dump()
     return _setup(shared, family, f"{exp.name} [{fingerprint(family)[:6]}]")
