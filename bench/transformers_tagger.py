@@ -5,7 +5,8 @@ training words/s (wall and per CPU-second) and inference words/s.
     nice -n 10 python bench/transformers_tagger.py [--lang yor]
         [--train projected|masakhaner|flagship]
         [--sentences 1000] [--epochs 3] [--model e5-small] [--threads 1] [--layers 6]
-        [--lr 1e-4] [--head-lr X] [--o-weight X] [--modes direct,distill] [--unlabelled 1000]
+        [--lr 1e-4] [--head-lr X] [--o-weight X] [--soft-loss mse|kl] [--modes direct,distill]
+        [--unlabelled 1000]
         [--skip-embedded] [--skip-transformers] [--output bench/results/transformers_tagger.md]
         [--rows ROWS.jsonl]   # one result row per tagger and mode: `xner results ROWS.jsonl`
 
@@ -93,7 +94,7 @@ def append_row(path: Path, row: dict) -> None:
 def tagger_params(args: argparse.Namespace, kind: str) -> dict:
     """The options given on the command line for this kind of tagger (the rest: its defaults)."""
     if kind == "embedded":
-        given = {"threads": args.threads, "o_weight": args.o_weight}
+        given = {"threads": args.threads, "o_weight": args.o_weight, "soft_loss": args.soft_loss}
     else:
         given = {
             "model": args.model,
@@ -104,6 +105,7 @@ def tagger_params(args: argparse.Namespace, kind: str) -> dict:
             "layers": args.layers,
             "max_length": args.max_length,
             "o_weight": args.o_weight,
+            "soft_loss": args.soft_loss,
         }
     return {k: v for k, v in given.items() if v is not None}
 
@@ -128,6 +130,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--layers", type=int, default=None)
     parser.add_argument("--max-length", type=int, default=None)
     parser.add_argument("--o-weight", type=float, default=None, help="both taggers")
+    parser.add_argument(
+        "--soft-loss", choices=("mse", "kl"), default=None, help="distill students (both taggers)"
+    )
     parser.add_argument("--modes", default="direct", help="direct, distill or direct,distill")
     parser.add_argument("--unlabelled", type=int, default=1000, help="distill: student text")
     parser.add_argument("--skip-embedded", action="store_true")
