@@ -175,7 +175,8 @@ def bench_setup(
         "dev_sentences": n_dev,
     }
     return {"id": fingerprint(settings), "family": fingerprint(settings),
-            "label": f"{kind} on {args.train} data, {n_train} sentences",
+            "label": f"{kind} on {args.train} data, {n_train} sentences"
+            + (f", {args.soft_loss} student" if args.soft_loss else ""),
             "settings": settings}  # fmt: skip
 
 
