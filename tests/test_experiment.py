@@ -163,6 +163,16 @@ def test_the_encoder_tagger_dev_config_differs_in_the_target_tagger_only(
                                    "train_sample": 3000}  # fmt: skip
 
 
+def test_the_kl_dev_config_differs_in_the_students_loss_only(shared_data, monkeypatch, tmp_path):
+    """flagship_dev_labeler_encoder_kl = flagship_dev_labeler_encoder with KL students."""
+    monkeypatch.chdir(ROOT)
+    base = load_config("flagship_dev_labeler_encoder", shared_data, tmp_path).settings
+    kl = load_config("flagship_dev_labeler_encoder_kl", shared_data, tmp_path).settings
+    ours, theirs = kl.model_dump(), base.model_dump()
+    assert {k for k in ours if ours[k] != theirs[k]} == {"name", "work", "modes", "tagger_params"}
+    assert kl.tagger_params == {**base.tagger_params, "soft_loss": "kl"}
+
+
 def test_the_mt_teacher_dev_pair_differs_in_the_teacher_only(shared_data, monkeypatch, tmp_path):
     """flagship_dev_distill and flagship_dev_mt_teacher choose whether the encoder teaches:
     flagship_dev's settings on dev, seed 1, all five languages; only model transfer's tagger and
