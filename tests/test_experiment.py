@@ -418,6 +418,21 @@ def test_a_rebuilt_input_or_a_crash_is_not_mistaken_for_a_finished_run(tmp_path)
                                           run.workdir)) is None  # fmt: skip
 
 
+def test_a_part_of_the_languages_keeps_the_whole_experiments_setup_and_family(
+    shared_data, monkeypatch, tmp_path
+):
+    """--languages drops the other languages' overrides (yor's projection in the flagship) from
+    the settings it plans with; the rows' setup and family must stay the whole file's, so the
+    Results page shows one experiment whichever part ran."""
+    monkeypatch.chdir(ROOT)
+    whole = {r.name: r for p in ex.plan(load_config("flagship", shared_data, tmp_path)) for r in p}
+    part = load_config("flagship", shared_data, tmp_path)
+    _restrict(part, argparse.Namespace(languages=["pcm"], seeds=None, modes=None))
+    assert part.settings.projection.languages == {} and "yor" in part.whole.projection.languages
+    for run in (r for p in ex.plan(part) for r in p if r.lang):
+        assert run.config["setup"] == whole[run.name].config["setup"], run.name
+
+
 def test_part_of_the_plan_from_the_command_line(tmp_path, capsys):
     path = write_config(tmp_path, seeds=[1, 2, 3])
     argv = ["experiment", str(path), "--dry-run", "--json", "--languages", "hau", "--seeds", "2",

@@ -36,6 +36,9 @@ class Experiment:
 
     settings: ExperimentSettings
     path: Path  # the file
+    # The file's settings before --languages/--seeds/--modes restricted `settings` (None: not
+    # restricted): a result's family (one experiment) is the whole file's, whatever part ran.
+    whole: ExperimentSettings | None = None
 
     @property
     def name(self) -> str:

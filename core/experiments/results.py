@@ -126,8 +126,9 @@ def experiment_setup(exp, lang: str) -> dict:
             projection={**projection.cache_key(), "parallel": projection.parallel},
         )
         shared["data"] = data_digests([f for f in files if f.exists()], exp.data)
-        family.update(common, distill=_given_samples(s.distill.model_dump()),
-                      projection=s.projection.model_dump())  # fmt: skip
+        whole = exp.whole or s  # the dropped languages' overrides stay in the family
+        family.update(common, distill=_given_samples(whole.distill.model_dump()),
+                      projection=whole.projection.model_dump())  # fmt: skip
     else:
         shared["demo"] = family["demo"] = s.demo.model_dump()
     return _setup(shared, family, f"{exp.name} [{fingerprint(family)[:6]}]")

@@ -103,6 +103,7 @@ def _restrict(exp, args: argparse.Namespace) -> None:
         data["seeds"] = list(args.seeds)
     if args.modes:
         data["modes"] = list(args.modes)
+    exp.whole = exp.whole or exp.settings
     exp.settings = validate(ExperimentSettings, data, "command line: --languages/--seeds/--modes")
 
 
