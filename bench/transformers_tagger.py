@@ -48,7 +48,7 @@ from core.data.formats import read_conll  # noqa: E402
 from core.data.tags import map_tags, spans_to_tags  # noqa: E402
 from core.data.types import Alignment, Sentence, SentencePair, Span  # noqa: E402
 from core.evaluate import ner_scores  # noqa: E402
-from core.experiments.results import file_digest, fingerprint, make_row  # noqa: E402
+from core.experiments.results import file_digest, make_row, make_setup  # noqa: E402
 from core.pipelines.steps import project_pairs  # noqa: E402
 from core.projection import get_projector  # noqa: E402
 from core.training import train_direct, train_distill  # noqa: E402
@@ -174,10 +174,10 @@ def bench_setup(
         "dev_sha256": file_digest(dev_file),
         "dev_sentences": n_dev,
     }
-    return {"id": fingerprint(settings), "family": fingerprint(settings),
-            "label": f"{kind} on {args.train} data, {n_train} sentences"
-            + (f", {args.soft_loss} student" if args.soft_loss else ""),
-            "settings": settings}  # fmt: skip
+    label = f"{kind} on {args.train} data, {n_train} sentences"
+    return make_setup(
+        settings, settings, label + (f", {args.soft_loss} student" if args.soft_loss else "")
+    )
 
 
 def main() -> None:

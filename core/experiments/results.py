@@ -82,7 +82,9 @@ def data_digests(paths: Iterable[PathLike], root: PathLike | None = None) -> dic
     return out
 
 
-def _setup(settings: dict, family_settings: dict, label: str) -> dict:
+def make_setup(settings: dict, family_settings: dict, label: str) -> dict:
+    """A setup: rows are pooled by its `id` (a fingerprint of `settings`), grouped as one
+    experiment by its `family`, shown by its `label`."""
     return {"id": fingerprint(settings), "family": fingerprint(family_settings), "label": label,
             "settings": settings}  # fmt: skip
 
@@ -131,7 +133,7 @@ def experiment_setup(exp, lang: str) -> dict:
                       projection=whole.projection.model_dump())  # fmt: skip
     else:
         shared["demo"] = family["demo"] = s.demo.model_dump()
-    return _setup(shared, family, f"{exp.name} [{fingerprint(family)[:6]}]")
+    return make_setup(shared, family, f"{exp.name} [{fingerprint(family)[:6]}]")
 
 
 STANDALONE_SKIP = ("mode", "seed", "name", "setup", "save_model")
@@ -158,7 +160,7 @@ def job_setup(config: dict) -> dict:
     label = (
         f"single runs: {config.get('name') or config.get('mode', '')} [{fingerprint(settings)[:6]}]"
     )
-    return _setup(settings, settings, label)
+    return make_setup(settings, settings, label)
 
 
 def _hashed_spec(spec: object) -> dict:
